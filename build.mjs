@@ -1,0 +1,59 @@
+// esbuild targets. Node bundle: the CLI, every worker entry and every benchmark, as ESM with a banner
+// that defines require/__dirname/__filename, and mainFields module-first: DESIGN.md's recipe under which
+// tfjs registers its gradients and chained ops (plain Node fails on the package's directory imports).
+// Usage: node build.mjs [--quiet]
+import { build } from "esbuild";
+import { readdirSync, existsSync, mkdirSync } from "node:fs";
+import { dirname, join, basename } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = dirname(fileURLToPath(import.meta.url));
+const quiet = process.argv.includes("--quiet");
+
+const banner = [
+  "import { createRequire as __taorlCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __taorlFileURLToPath } from 'node:url';",
+  "import { dirname as __taorlDirname } from 'node:path';",
+  "const require = __taorlCreateRequire(import.meta.url);",
+  "const __filename = __taorlFileURLToPath(import.meta.url);",
+  "const __dirname = __taorlDirname(__filename);",
+].join("\n");
+
+function entries() {
+  const out = { cli: join(root, "src/cli/main.ts") };
+  for (const f of readdirSync(join(root, "worker"))) {
+    if (f.endsWith(".worker.ts")) out[basename(f, ".ts")] = join(root, "worker", f);
+  }
+  if (existsSync(join(root, "bench"))) {
+    for (const f of readdirSync(join(root, "bench"))) {
+      if (f.endsWith(".ts")) out[`bench-${basename(f, ".ts")}`] = join(root, "bench", f);
+    }
+  }
+  return out;
+}
+
+export async function buildNode({ log = !quiet } = {}) {
+  const outdir = join(root, "dist/node");
+  mkdirSync(outdir, { recursive: true });
+  const t0 = performance.now();
+  await build({
+    entryPoints: entries(),
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    mainFields: ["module", "main"],
+    banner: { js: banner },
+    sourcemap: "linked",
+    // Packages that locate their own .wasm/.zip assets relative to their install folder stay external.
+    external: ["pyodide", "quickjs-emscripten", "@jitl/*"],
+    logLevel: "warning",
+  });
+  if (log) console.error(`build: dist/node in ${Math.round(performance.now() - t0)} ms`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await buildNode();
+}

@@ -1,0 +1,98 @@
+// Every option with its default, as a schema. Users write snake_case keys (the TAO-RL.md names);
+// the algorithm receives the resolved camelCase record `TaoRlOptions`. Unknown keys are rejected so a
+// typo never silently falls back to a default.
+import { z } from "zod";
+import type { TaoRlOptions } from "./types.js";
+
+const prob = z.number().min(0).max(1);
+const positive = z.number().positive();
+const count = z.number().int().min(0);
+
+/** The algorithm's options, snake_case, each with the TAO-RL.md default. */
+export const taoRlSchema = z
+  .object({
+    // §2 filtering
+    filter_uniform_groups: z.boolean().default(true).describe("criterion 2: drop all-correct / all-wrong groups"),
+    group_std_threshold: z.number().min(0).default(1e-3).describe("a group whose reward std is below this is uniform"),
+    correct_threshold: z.number().default(0.5).describe("a reward at or above this counts as correct"),
+    mask_truncated: z.boolean().default(true).describe("overlong: truncated trajectories get loss mask 0"),
+    min_valid_per_group: count.default(4).describe("drop a group with fewer than min(this, size) non-truncated members"),
+    filter_tool_failures: z.boolean().default(true).describe("criterion 1: mask trajectories whose tool calls all failed"),
+    tool_fail_strength: prob.default(1).describe("criterion 1 multiplies the loss mask by 1 - strength"),
+    mask_void_turns: z.boolean().default(true).describe("SimpleTIR: trajectories with a void turn get loss mask 0"),
+    // §2.5 refill
+    batch_prompts: z.number().int().positive().default(8).describe("groups per training step"),
+    oversample: z.number().positive().default(2).describe("prompts drawn per step = batch_prompts × oversample"),
+    refill: z.enum(["duplicate", "regenerate", "none"]).default("duplicate").describe("when too few groups survive"),
+    max_gen_rounds: z.number().int().positive().default(3).describe("regenerate: generation rounds before duplicating"),
+    // §1 post-tool mask
+    post_tool_window: count.default(0).describe("limit g to the first K policy tokens of a post-tool turn; 0 = whole turn"),
+    // §3 advantage
+    advantage: z.enum(["grpo", "dr_grpo"]).default("grpo").describe("advantage estimator"),
+    advantage_eps: positive.default(1e-6).describe("epsilon added to the group std"),
+    // §4 bonus
+    entropy_bonus_coef: z.number().min(0).default(0.01).describe("a in Ã = A·(1 + a·g·z)"),
+    bonus_scope: z.enum(["post_tool", "all"]).default("post_tool").describe("tokens that get the bonus"),
+    detach_entropy: z.boolean().default(true).describe("treat H as a constant in the bonus (false = reference code)"),
+    entropy_std_eps: positive.default(1e-8).describe("epsilon added to the pool's entropy std"),
+    // §5 loss
+    clip_ratio_low: z.number().min(0).max(1).default(0.2).describe("ε_low"),
+    clip_ratio_high: z.number().min(0).default(0.28).describe("ε_high"),
+    dual_clip: z.number().gt(1).default(3).describe("dual-clip constant c for negative advantages"),
+    log_ratio_clamp: positive.default(20).describe("clamp of logπθ - logπold before exp"),
+    loss_agg: z.enum(["token-mean", "seq-mean-token-mean", "seq-mean-token-sum"]).default("token-mean"),
+    loss_eps: positive.default(1e-8).describe("epsilon in the token-mean denominator"),
+    entropy_coeff: z.number().default(0).describe("entropy regulariser: loss -= entropy_coeff · mean(H)"),
+    kl_coef: z.number().min(0).default(0).describe("KL penalty against a frozen reference policy"),
+    kl_estimator: z.enum(["k1", "k2", "k3"]).default("k3").describe("KL estimator when kl_coef > 0"),
+  })
+  .strict();
+
+export type TaoRlConfig = z.input<typeof taoRlSchema>;
+
+/** Parse user options (snake_case) into the resolved record; throws a ZodError naming bad keys. */
+export function resolveTaoRl(input: unknown = {}): TaoRlOptions {
+  const c = taoRlSchema.parse(input ?? {});
+  return {
+    filterUniformGroups: c.filter_uniform_groups,
+    groupStdThreshold: c.group_std_threshold,
+    correctThreshold: c.correct_threshold,
+    maskTruncated: c.mask_truncated,
+    minValidPerGroup: c.min_valid_per_group,
+    filterToolFailures: c.filter_tool_failures,
+    toolFailStrength: c.tool_fail_strength,
+    maskVoidTurns: c.mask_void_turns,
+    batchPrompts: c.batch_prompts,
+    oversample: c.oversample,
+    refill: c.refill,
+    maxGenRounds: c.max_gen_rounds,
+    postToolWindow: c.post_tool_window,
+    advantage: c.advantage,
+    advantageEps: c.advantage_eps,
+    entropyBonusCoef: c.entropy_bonus_coef,
+    bonusScope: c.bonus_scope,
+    detachEntropy: c.detach_entropy,
+    entropyStdEps: c.entropy_std_eps,
+    clipRatioLow: c.clip_ratio_low,
+    clipRatioHigh: c.clip_ratio_high,
+    dualClip: c.dual_clip,
+    logRatioClamp: c.log_ratio_clamp,
+    lossAgg: c.loss_agg,
+    lossEps: c.loss_eps,
+    entropyCoeff: c.entropy_coeff,
+    klCoef: c.kl_coef,
+    klEstimator: c.kl_estimator,
+  };
+}
+
+/** The defaults of TAO-RL.md, resolved. */
+export const DEFAULTS: Readonly<TaoRlOptions> = Object.freeze(resolveTaoRl({}));
+
+/** Presets of the ablation (TAO-RL.md; issue "end-to-end"): overrides on top of the defaults. */
+export const PRESETS: Readonly<Record<string, TaoRlConfig>> = Object.freeze({
+  "tao-rl": {},
+  grpo: { filter_uniform_groups: false, filter_tool_failures: false, mask_void_turns: false, entropy_bonus_coef: 0 },
+  "filter-only": { entropy_bonus_coef: 0 },
+  "bonus-only": { filter_uniform_groups: false, filter_tool_failures: false, mask_void_turns: false },
+  simpletir: { filter_uniform_groups: false, filter_tool_failures: false, entropy_bonus_coef: 0 },
+});
