@@ -1,4 +1,70 @@
-// The `taorl` command.
-const [cmd] = process.argv.slice(2);
-console.error(`taorl: command ${cmd ?? "(none)"} not available yet`);
-process.exit(2);
+// The `taorl` command: parse, delegate, print. Exit codes: 0 ok, 2 bad input or usage, 1 internal error.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { RecordError } from "../trajectories.js";
+import { ShapeError } from "../rl/index.js";
+import { UsageError } from "./args.js";
+import { SHAPE_USAGE, runShape } from "./shape.js";
+
+const USAGE = `taorl: TAO-RL for tool-using LLM policies, in WebAssembly
+
+usage:
+  taorl start                      shape the bundled sample trajectories and print the filter table
+  taorl shape --in F [--out F] [--config F] [--refill] [--seed N]
+  taorl help [command]
+  taorl --version
+
+${SHAPE_USAGE}`;
+
+/** The package root: two levels above dist/node/cli.mjs, or above src/cli/ when run from source. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error("taorl: cannot find the package root (package.json) above the CLI");
+}
+
+export function main(argv: readonly string[]): number {
+  const io = { stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s) };
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case "shape":
+        runShape(rest, io);
+        return 0;
+      case "start": {
+        const sample = join(packageRoot(), "examples", "trajectories.jsonl");
+        io.stdout(`taorl start: TAO-RL shaping of the sample rollouts in examples/trajectories.jsonl\n` +
+          `(the training runtime is not bundled yet; see README)\n\n`);
+        runShape(["--in", sample, ...rest], { stdout: () => {}, stderr: io.stdout });
+        return 0;
+      }
+      case "--version":
+      case "-v": {
+        const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string };
+        io.stdout(`${pkg.version}\n`);
+        return 0;
+      }
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        io.stdout(`${USAGE}\n`);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${cmd}" (try: taorl help)`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof RecordError || e instanceof ShapeError) {
+      io.stderr(`taorl ${cmd ?? ""}: ${e.message}\n`);
+      return 2;
+    }
+    io.stderr(`taorl ${cmd ?? ""}: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));
