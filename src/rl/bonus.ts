@@ -17,15 +17,26 @@ export interface EntropyPool {
   scale: number;
 }
 
-/** Mean and population std of H over tokens with mask > 0; masked slots are never read. */
+/**
+ * Mean and population std of H over tokens with mask > 0, in one pass; masked slots are never read.
+ * Sums are shifted by the first pool value, which keeps E[x²] - E[x]² accurate when the spread is small.
+ */
 export function entropyPool(entropy: Floats, lossMask: Float32Array): EntropyPool {
   let n = 0;
+  let shift = 0;
   let sum = 0;
-  for (let i = 0; i < lossMask.length; i++) if (lossMask[i] > 0) { sum += entropy[i]; n++; }
-  const mean = n > 0 ? sum / n : 0;
-  let ss = 0;
-  for (let i = 0; i < lossMask.length; i++) if (lossMask[i] > 0) { const d = entropy[i] - mean; ss += d * d; }
-  const std = n > 1 ? Math.sqrt(ss / n) : 0;
+  let sumSq = 0;
+  for (let i = 0; i < lossMask.length; i++) {
+    if (!(lossMask[i] > 0)) continue;
+    if (n === 0) shift = entropy[i];
+    const d = entropy[i] - shift;
+    sum += d;
+    sumSq += d * d;
+    n++;
+  }
+  const mean = n > 0 ? shift + sum / n : 0;
+  const variance = n > 1 ? Math.max(0, sumSq / n - (sum / n) * (sum / n)) : 0;
+  const std = Math.sqrt(variance);
   return { size: n, mean, std, scale: n > 1 ? std : 1 };
 }
 
@@ -57,15 +68,14 @@ export interface BonusMetrics {
 export interface BonusResult {
   /** Ã_t for pool tokens, 0 elsewhere [B*T]. Not multiplied by the loss mask. */
   shaped: Float64Array;
-  /** z_t for pool tokens, 0 elsewhere [B*T]. */
-  z: Float64Array;
-  /** s_t: 1 where the bonus applies (pool tokens in scope) [B*T]. */
-  scope: Uint8Array;
+  /** z_t for pool tokens, 0 elsewhere [B*T] (absent when not asked for). */
+  z?: Float64Array;
   pool: EntropyPool;
   metrics: BonusMetrics;
 }
 
-export function entropyBonus(input: BonusInput, opts: TaoRlOptions): BonusResult {
+/** Ã and the bonus metrics; `withZ` also returns z_t (the loss leaves it out to save a [B*T] array). */
+export function entropyBonus(input: BonusInput, opts: TaoRlOptions, withZ = true): BonusResult {
   const { B, T, advantage, lossMask, postToolMask, entropy } = input;
   const BT = B * T;
   checkLength("BonusInput.advantage", advantage, B, "[B]");
@@ -77,8 +87,7 @@ export function entropyBonus(input: BonusInput, opts: TaoRlOptions): BonusResult
   const all = opts.bonusScope === "all";
   const denom = pool.scale + opts.entropyStdEps;
   const shaped = new Float64Array(BT);
-  const z = new Float64Array(BT);
-  const scope = new Uint8Array(BT);
+  const z = withZ ? new Float64Array(BT) : undefined;
   let bonusTokens = 0;
   let bonusSum = 0;
   let bonusMax = -Infinity;
@@ -90,10 +99,9 @@ export function entropyBonus(input: BonusInput, opts: TaoRlOptions): BonusResult
     for (let t = o; t < o + T; t++) {
       if (!(lossMask[t] > 0)) continue;
       const zt = (entropy[t] - pool.mean) / denom;
-      z[t] = zt;
+      if (z) z[t] = zt;
       if (postToolMask[t]) { postSum += entropy[t]; postN++; }
       if (all || postToolMask[t]) {
-        scope[t] = 1;
         const f = a * zt;
         shaped[t] = A * (1 + f);
         bonusTokens++;
@@ -105,7 +113,7 @@ export function entropyBonus(input: BonusInput, opts: TaoRlOptions): BonusResult
     }
   }
   return {
-    shaped, z, scope, pool,
+    shaped, z, pool,
     metrics: {
       pool_size: pool.size,
       pool_entropy_mean: pool.mean,

@@ -105,8 +105,10 @@ export function policyLoss(input: LossInput, opts: TaoRlOptions): LossResult {
   const H = batch.entropy as Floats;
   const ref = batch.refLogp;
 
-  const bonus = entropyBonus({ B, T, advantage, lossMask, postToolMask: batch.postToolMask, entropy: H }, opts);
-  const { shaped, scope, pool } = bonus;
+  const bonus = entropyBonus({ B, T, advantage, lossMask, postToolMask: batch.postToolMask, entropy: H }, opts, false);
+  const { shaped, pool } = bonus;
+  const g = batch.postToolMask;
+  const allScope = opts.bonusScope === "all";
   const rowFactor = aggregationRowFactors(B, T, lossMask, opts);
   const C = opts.logRatioClamp;
   const lo = 1 - opts.clipRatioLow;
@@ -151,7 +153,7 @@ export function policyLoss(input: LossInput, opts: TaoRlOptions): LossResult {
       w[t] = wt;
       ent += alpha * H[t];
       v[t] = -opts.entropyCoeff * alpha;
-      if (c !== null && scope[t]) c[t] = alpha * dLdA * A * a;
+      if (c !== null && (allScope || g[t])) c[t] = alpha * dLdA * A * a;
       n++;
       klSum += old[t] - logp[t];
       ratioSum += r;
