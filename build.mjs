@@ -21,14 +21,14 @@ const banner = [
 
 function entries() {
   const out = { cli: join(root, "src/cli/main.ts") };
-  for (const f of readdirSync(join(root, "worker"))) {
-    if (f.endsWith(".worker.ts")) out[basename(f, ".ts")] = join(root, "worker", f);
-  }
-  if (existsSync(join(root, "bench"))) {
-    for (const f of readdirSync(join(root, "bench"))) {
-      if (f.endsWith(".ts")) out[`bench-${basename(f, ".ts")}`] = join(root, "bench", f);
+  const scan = (dir, suffix, prefix) => {
+    if (!existsSync(join(root, dir))) return;
+    for (const f of readdirSync(join(root, dir))) {
+      if (f.endsWith(suffix)) out[`${prefix}${basename(f, ".ts")}`] = join(root, dir, f);
     }
-  }
+  };
+  scan("worker", ".worker.ts", "");
+  scan("bench", ".ts", "bench-");
   return out;
 }
 
