@@ -1,6 +1,6 @@
 // DESIGN.md's "may import" column, enforced: which project layers each layer may import, that src/rl/ is
 // pure, that each third-party runtime has exactly one wrapper module, and that worker entries hold no logic.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -9,6 +9,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 function walk(dir: string): string[] {
   const out: string[] = [];
+  if (!existsSync(dir)) return out;
   for (const e of readdirSync(dir)) {
     const p = join(dir, e);
     if (statSync(p).isDirectory()) out.push(...walk(p));
