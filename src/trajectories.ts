@@ -3,7 +3,7 @@
 // the HTTP API. Every error names the record (1-based line) and the field.
 import { z } from "zod";
 import { planRefill, reasonNames, refillRows, shapeBatch, takeRows, mixSeed } from "./rl/index.js";
-import type { RefillPlan } from "./rl/index.js";
+import type { BonusMetrics, RefillPlan } from "./rl/index.js";
 import type { TaoBatch, TaoRlOptions } from "./types.js";
 
 const bit = z.union([z.literal(0), z.literal(1)]);
@@ -127,6 +127,7 @@ export interface ShapedRecord {
 export interface ShapeReport {
   records: ShapedRecord[];
   counts: Record<string, number>;
+  bonus: BonusMetrics;
   refill?: { action: string; groups: number; duplicated: number };
 }
 
@@ -155,7 +156,7 @@ export function shapeRecords(records: ReadonlyArray<TrajectoryRecord>, opts: Tao
       advantage: round(res.advantage[b]),
       token_advantages: Array.from(res.tokenAdvantage.subarray(b * T, b * T + lengths[b]), round),
     }));
-    return { records: out, counts: { ...res.filter.counts } };
+    return { records: out, counts: { ...res.filter.counts }, bonus: res.bonus };
   }
 
   // Refill: choose groups among the survivors, then shape the refilled batch (the bonus pool is the batch
@@ -201,8 +202,28 @@ export function shapeRecords(records: ReadonlyArray<TrajectoryRecord>, opts: Tao
   return {
     records: out,
     counts: { ...first.filter.counts, groupsAfterRefill: plan.source.length, duplicatedGroups: plan.duplicated, skippedSteps: plan.action === "skip" ? 1 : 0 },
+    bonus: res.bonus,
     refill: { action: plan.action, groups: plan.source.length, duplicated: plan.duplicated },
   };
+}
+
+/** The entropy-bonus summary as an aligned two-column table. */
+export function bonusTable(m: BonusMetrics): string {
+  const f = (x: number) => x.toPrecision(4);
+  return table("entropy bonus", "value", [
+    ["pool tokens (loss mask > 0)", String(m.pool_size)],
+    ["pool entropy mean / std", `${f(m.pool_entropy_mean)} / ${f(m.pool_entropy_std)}`],
+    ["tokens with a bonus", String(m.bonus_tokens)],
+    ["post-tool entropy mean", f(m.entropy_post_tool_mean)],
+    ["bonus a·z mean / max", `${f(m.bonus_mean)} / ${f(m.bonus_max)}`],
+  ]);
+}
+
+function table(h1: string, h2: string, rows: ReadonlyArray<readonly [string, string]>): string {
+  const w = Math.max(h1.length, ...rows.map(([k]) => k.length));
+  const v = Math.max(h2.length, ...rows.map(([, x]) => x.length));
+  const line = `${"-".repeat(w)}  ${"-".repeat(v)}`;
+  return [`${h1.padEnd(w)}  ${h2.padStart(v)}`, line, ...rows.map(([k, x]) => `${k.padEnd(w)}  ${x.padStart(v)}`)].join("\n");
 }
 
 /** The filter counts as an aligned two-column table. */
@@ -215,10 +236,6 @@ export function countsTable(counts: Record<string, number>): string {
     maskedVoid: "masked: void turn", flaggedAllToolsFailed: "flagged all tools failed (any group)",
     groupsAfterRefill: "groups after refill", duplicatedGroups: "duplicated groups", skippedSteps: "skipped steps",
   };
-  const rows = Object.entries(counts).map(([k, v]) => [label[k] ?? k, String(v)] as const);
-  const w = Math.max(...rows.map(([k]) => k.length));
-  const v = Math.max("count".length, ...rows.map(([, x]) => x.length));
-  const line = `${"-".repeat(w)}  ${"-".repeat(v)}`;
-  return [`${"filter".padEnd(w)}  ${"count".padStart(v)}`, line, ...rows.map(([k, x]) => `${k.padEnd(w)}  ${x.padStart(v)}`)].join("\n");
+  return table("filter", "count", Object.entries(counts).map(([k, v]) => [label[k] ?? k, String(v)] as const));
 }
 

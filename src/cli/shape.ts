@@ -3,7 +3,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ZodError } from "zod";
 import { resolveTaoRl } from "../config.js";
-import { countsTable, parseTrajectoryLines, shapeRecords } from "../trajectories.js";
+import { bonusTable, countsTable, parseTrajectoryLines, shapeRecords } from "../trajectories.js";
 import type { TaoRlOptions } from "../types.js";
 import { UsageError, parseArgs } from "./args.js";
 
@@ -69,7 +69,7 @@ export function runShape(argv: readonly string[], out: { stdout: (s: string) => 
   const records = parseTrajectoryLines(text);
   const report = shapeRecords(records, config, { refill: flags.has("refill"), seed });
   const body = report.records.map((r) => JSON.stringify(r)).join("\n") + "\n";
-  const table = countsTable(report.counts);
+  const table = `${countsTable(report.counts)}\n\n${bonusTable(report.bonus)}`;
   if (opts.out) {
     writeAtomic(opts.out, body);
     out.stdout(`${table}\n\nwrote ${report.records.length} lines to ${opts.out}\n`);
