@@ -353,6 +353,8 @@ export interface NaiveLoss {
   w: number[];
   v: number[];
   shaped: number[];
+  /** z_t on pool tokens, 0 elsewhere. */
+  z: number[];
   branch: (Branch | null)[];
   metrics: Record<string, number>;
 }
@@ -416,7 +418,7 @@ export function naivePolicyLoss(inp: NaiveLossInput, o: TaoRlOptions): NaiveLoss
   const loss = pg - o.entropyCoeff * ent + o.klCoef * kl;
   const count = (b: Branch) => pool.filter((i) => branch[i] === b).length;
   return {
-    loss, w, v, shaped: bonus.shaped, branch,
+    loss, w, v, shaped: bonus.shaped, z: bonus.z, branch,
     metrics: {
       ...bonus.metrics,
       loss,
