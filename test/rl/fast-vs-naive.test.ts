@@ -5,14 +5,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   computeAdvantages, entropyBonus, evalSummary, filterBatch, groupStats, passAtK, planRefill, policyLoss,
-  postToolMask, reasonNames, shapeBatch, TurnCode,
+  postToolMask, reasonNames, rolloutMetrics, shapeBatch, TurnCode,
 } from "../../src/rl/index.js";
 import type { TaoRlOptions } from "../../src/types.js";
 import { DEFAULTS } from "../../src/config.js";
 import { caseShapeArb, close, firstMismatch, optionsArb, randomBatch, rng, toTao } from "./gen.js";
 import {
   checkRefillPlan, naiveAdvantage, naiveAvgAtK, naiveBonus, naiveFilter, naiveGroups, naivePassAtK, naivePolicyLoss,
-  naivePostToolMask, type NaiveTurnKind,
+  naivePostToolMask, naiveRolloutMetrics, type NaiveTurnKind,
 } from "./naive.js";
 
 const TOL = 1e-9;
@@ -189,6 +189,33 @@ describe("refill and evaluation: fast = naive", () => {
       expect(close(s.avgAtK, naiveAvgAtK(ps), TOL)).toBe(true);
       expect(close(s.passAtK, ps.reduce((a, p) => a + naivePassAtK(p.n, p.c, k), 0) / ps.length, TOL)).toBe(true);
     }), RUNS);
+  });
+
+  it("rollout metrics (rates, pass-rate histogram)", () => {
+    fc.assert(fc.property(caseShapeArb, fc.constantFrom(0.5, 1, 0.1), (c, thr) => {
+      const n = randomBatch({ ...c, flagRate: 0.3 });
+      const fast = rolloutMetrics(toTao(n), { correctThreshold: thr });
+      const naive = naiveRolloutMetrics(n, thr);
+      expect(fast.pass_rate_hist).toEqual(naive.pass_rate_hist);
+      const { pass_rate_hist: _h, ...rest } = naive;
+      expectMetrics(fast, rest, "rollout");
+    }), RUNS);
+  });
+
+  it("an empty batch (B = 0 or T = 0) gives zero loss, empty outputs and no NaN", () => {
+    for (const [B, T] of [[0, 0], [0, 4], [3, 0]]) {
+      const z = (k: number) => new Array(k).fill(0);
+      const n = { B, T, group: z(B).map((_, i) => i), reward: z(B).map((_, i) => i % 2), responseMask: z(B * T), postToolMask: z(B * T), toolCalls: z(B), validToolCalls: z(B), isVoid: z(B), truncated: z(B), entropy: z(B * T), logp: z(B * T), oldLogp: z(B * T), refLogp: z(B * T) };
+      const o = { ...DEFAULTS, detachEntropy: false, klCoef: 0.1 };
+      const f = filterBatch(toTao(n), o);
+      const A = computeAdvantages(toTao(n), o, f.stats);
+      const fast = policyLoss({ batch: toTao(n), advantage: A, lossMask: f.lossMask }, o);
+      const naive = naivePolicyLoss({ B, T, advantage: naiveAdvantage(n.group, n.reward, o), lossMask: naiveFilter(n, o).lossMask, postToolMask: n.postToolMask, logp: n.logp, oldLogp: n.oldLogp, entropy: n.entropy, refLogp: n.refLogp }, o);
+      expect(fast.loss).toBe(0);
+      expect(naive.loss).toBe(0);
+      expectMetrics(fast.metrics, naive.metrics, `empty ${B}x${T}`);
+      expect(Object.values(fast.metrics).every(Number.isFinite)).toBe(true);
+    }
   });
 
   it("defaults sanity: the generators exercise DEFAULTS too", () => {

@@ -509,3 +509,29 @@ export function naivePassAtK(n: number, c: number, k: number): number {
 export function naiveAvgAtK(problems: { n: number; c: number }[]): number {
   return problems.length === 0 ? 0 : mean(problems.map((p) => p.c / p.n));
 }
+
+/** Per-step rollout metrics (§5): rates over trajectories; pass-rate histogram over groups. */
+export function naiveRolloutMetrics(batch: NaiveBatch, correctThreshold: number) {
+  const B = batch.B;
+  const per = (x: number) => (B > 0 ? x / B : 0);
+  const correct = batch.reward.map((r) => (r >= correctThreshold ? 1 : 0));
+  // bins: exactly 0, (0, .25), [.25, .5), [.5, .75), [.75, 1), exactly 1
+  const hist = [0, 0, 0, 0, 0, 0];
+  for (const g of naiveGroups(batch.group, batch.reward)) {
+    const p = sum(g.members.map((b) => correct[b])) / g.members.length;
+    const bin = p === 0 ? 0 : p === 1 ? 5 : p < 0.25 ? 1 : p < 0.5 ? 2 : p < 0.75 ? 3 : 4;
+    hist[bin] += 1;
+  }
+  const calls = sum(batch.toolCalls);
+  return {
+    reward_mean: per(sum(batch.reward)),
+    accuracy: per(sum(correct)),
+    pass_rate_hist: hist,
+    tool_calls_per_traj: per(calls),
+    valid_exec_rate: calls > 0 ? sum(batch.validToolCalls) / calls : 0,
+    all_tools_failed_rate: per(rows(B).filter((b) => batch.toolCalls[b] > 0 && batch.validToolCalls[b] === 0).length),
+    void_rate: per(sum(batch.isVoid)),
+    truncation_rate: per(sum(batch.truncated)),
+    response_length_mean: per(sum(batch.responseMask)),
+  };
+}
