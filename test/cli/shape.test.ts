@@ -1,10 +1,10 @@
 // `taorl shape` end to end: the bundled CLI (built by the global setup) on real files.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const cli = join(root, "dist/node/cli.mjs");
@@ -20,9 +20,15 @@ const rec = (o: Record<string, unknown> = {}) => ({
   tool_calls: 1, valid_tool_calls: 1, void: false, truncated: false, ...o,
 });
 
+const made: string[] = [];
 function dir() {
-  return mkdtempSync(join(tmpdir(), "taorl-shape-"));
+  const d = mkdtempSync(join(tmpdir(), "taorl-shape-"));
+  made.push(d);
+  return d;
 }
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 describe("taorl shape", () => {
   it("shapes a hand-worked file: GRPO advantages and the post-tool bonus", () => {
