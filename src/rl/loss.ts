@@ -25,7 +25,7 @@ export interface LossMetrics extends BonusMetrics {
   clipfrac_low: number;
   clipfrac_high: number;
   clipfrac_dual: number;
-  /** mean(logπold - logπθ) over the pool (verl's ppo_kl). */
+  /** mean(-clamp(logπθ - logπold, ±20)) over the pool (verl's ppo_kl). */
   approx_kl: number;
   ratio_mean: number;
   ratio_max: number;
@@ -133,8 +133,10 @@ export function policyLoss(input: LossInput, opts: TaoRlOptions): LossResult {
       if (!(m > 0)) continue;
       const At = shaped[t];
       const delta = logp[t] - old[t];
-      const inside = delta > -C && delta < C;
-      const r = Math.exp(inside ? delta : delta <= -C ? -C : C);
+      // the clamp passes the gradient on its boundary, as torch.clamp does
+      const inside = delta >= -C && delta <= C;
+      const clamped = inside ? delta : delta < -C ? -C : C;
+      const r = Math.exp(clamped);
       const rc = r < lo ? lo : r > hi ? hi : r;
       const L1 = -At * r;
       const L2 = -At * rc;
@@ -155,7 +157,7 @@ export function policyLoss(input: LossInput, opts: TaoRlOptions): LossResult {
       v[t] = -opts.entropyCoeff * alpha;
       if (c !== null && (allScope || g[t])) c[t] = alpha * dLdA * A * a;
       n++;
-      klSum += old[t] - logp[t];
+      klSum -= clamped;
       ratioSum += r;
       if (r > ratioMax) ratioMax = r;
       entSum += H[t];

@@ -376,7 +376,7 @@ export function naivePolicyLoss(inp: NaiveLossInput, o: TaoRlOptions): NaiveLoss
   for (const i of pool) {
     const At = bonus.shaped[i];
     const d = logp[i] - oldLogp[i];
-    const clamped = d <= -o.logRatioClamp || d >= o.logRatioClamp;
+    const clamped = d < -o.logRatioClamp || d > o.logRatioClamp;
     const r = Math.exp(Math.max(-o.logRatioClamp, Math.min(o.logRatioClamp, d)));
     ratios.push(r);
     const br = naiveBranch(At, r, o);
@@ -429,7 +429,7 @@ export function naivePolicyLoss(inp: NaiveLossInput, o: TaoRlOptions): NaiveLoss
       clipfrac_low: n > 0 ? count("clip_low") / n : 0,
       clipfrac_high: n > 0 ? count("clip_high") / n : 0,
       clipfrac_dual: n > 0 ? count("dual") / n : 0,
-      approx_kl: n > 0 ? mean(pool.map((i) => oldLogp[i] - logp[i])) : 0,
+      approx_kl: n > 0 ? mean(pool.map((i) => -Math.max(-o.logRatioClamp, Math.min(o.logRatioClamp, logp[i] - oldLogp[i])))) : 0,
       ratio_mean: n > 0 ? mean(ratios) : 0,
       ratio_max: n > 0 ? Math.max(...ratios) : 0,
       entropy_mean: n > 0 ? mean(pool.map((i) => entropy[i])) : 0,
