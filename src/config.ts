@@ -96,3 +96,47 @@ export const PRESETS: Readonly<Record<string, TaoRlConfig>> = Object.freeze({
   "bonus-only": { filter_uniform_groups: false, filter_tool_failures: false, mask_void_turns: false },
   simpletir: { filter_uniform_groups: false, filter_tool_failures: false, entropy_bonus_coef: 0 },
 });
+
+/** Rollout protocol options (TAO-RL.md §1, §6), snake_case, with their defaults. */
+export const rolloutSchema = z
+  .object({
+    n: z.number().int().positive().default(8).describe("rollouts per prompt (the paper uses 16)"),
+    max_turns: z.number().int().positive().default(5).describe("tool turns per trajectory in training"),
+    eval_max_turns: z.number().int().positive().default(10).describe("tool turns per trajectory in evaluation"),
+    max_turn_tokens: z.number().int().positive().default(256).describe("tokens generated per turn"),
+    max_response_tokens: z.number().int().positive().default(1024).describe("response budget per trajectory; hitting it = truncated"),
+    max_obs_chars: z.number().int().positive().default(512).describe("an observation longer than this keeps its first and last half"),
+    max_obs_tokens: z.number().int().positive().default(256).describe("observation tokens appended to the context"),
+    sandbox_timeout_s: positive.default(3).describe("wall time of one code execution"),
+    temperature: positive.default(1).describe("sampling temperature in training (entropies use logits / temperature)"),
+    top_p: z.number().gt(0).max(1).default(1).describe("nucleus sampling in training"),
+    eval_temperature: positive.default(1).describe("sampling temperature in evaluation"),
+    eval_top_p: z.number().gt(0).max(1).default(0.7).describe("nucleus sampling in evaluation"),
+    eval_k: z.number().int().positive().default(16).describe("samples per problem for avg@k and pass@k"),
+  })
+  .strict();
+
+/** Optimizer options (TAO-RL.md §5), snake_case, with their defaults (the paper's 7B values). */
+export const optimSchema = z
+  .object({
+    lr: positive.default(1e-6).describe("constant learning rate"),
+    adam_beta1: z.number().min(0).lt(1).default(0.9),
+    adam_beta2: z.number().min(0).lt(1).default(0.99),
+    adam_eps: positive.default(1e-8),
+    weight_decay: z.number().min(0).default(0.01).describe("AdamW decoupled weight decay"),
+    grad_clip: positive.default(1).describe("global gradient-norm clip"),
+    ppo_epochs: z.number().int().positive().default(1).describe("passes over each batch"),
+    mini_batch_prompts: z.number().int().positive().default(4).describe("groups per optimizer mini-batch (paper: 128 of 256)"),
+  })
+  .strict();
+
+export type RolloutOptions = z.output<typeof rolloutSchema>;
+export type OptimOptions = z.output<typeof optimSchema>;
+
+export function resolveRollout(input: unknown = {}): RolloutOptions {
+  return rolloutSchema.parse(input ?? {});
+}
+
+export function resolveOptim(input: unknown = {}): OptimOptions {
+  return optimSchema.parse(input ?? {});
+}
