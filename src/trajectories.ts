@@ -49,6 +49,9 @@ export function checkRecord(value: unknown, line: number): TrajectoryRecord {
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const field = issue.path.map(String).join(".");
+  if (issue.path.length === 1 && typeof value === "object" && value !== null && !(String(issue.path[0]) in value)) {
+    throw new RecordError(line, field, "missing");
+  }
   const message = issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}` : issue.message;
   throw new RecordError(line, field, message);
 }

@@ -6,16 +6,20 @@ import { RecordError } from "../trajectories.js";
 import { ShapeError } from "../rl/index.js";
 import { UsageError } from "./args.js";
 import { SHAPE_USAGE, runShape } from "./shape.js";
+import { SERVE_USAGE, runServe } from "./serve.js";
 
 const USAGE = `taorl: TAO-RL for tool-using LLM policies, in WebAssembly
 
 usage:
   taorl start                      shape the bundled sample trajectories and print the filter table
   taorl shape --in F [--out F] [--config F] [--refill] [--seed N]
+  taorl serve [--port 8787] [--host 127.0.0.1]
   taorl help [command]
   taorl --version
 
-${SHAPE_USAGE}`;
+${SHAPE_USAGE}
+
+${SERVE_USAGE}`;
 
 /** The package root: two levels above dist/node/cli.mjs, or above src/cli/ when run from source. */
 function packageRoot(): string {
@@ -25,6 +29,10 @@ function packageRoot(): string {
     dir = dirname(dir);
   }
   throw new Error("taorl: cannot find the package root (package.json) above the CLI");
+}
+
+function version(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
 }
 
 export function main(argv: readonly string[]): number {
@@ -42,12 +50,16 @@ export function main(argv: readonly string[]): number {
         runShape(["--in", sample, ...rest], { stdout: () => {}, stderr: io.stdout });
         return 0;
       }
-      case "--version":
-      case "-v": {
-        const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string };
-        io.stdout(`${pkg.version}\n`);
+      case "serve":
+        runServe(rest, version(), io).catch((e: Error) => {
+          io.stderr(`taorl serve: ${e.message}\n`);
+          process.exitCode = e instanceof UsageError ? 2 : 1;
+        });
         return 0;
-      }
+      case "--version":
+      case "-v":
+        io.stdout(`${version()}\n`);
+        return 0;
       case undefined:
       case "help":
       case "--help":

@@ -1,0 +1,133 @@
+// The HTTP API as a factory: `createApp(deps)` returns a hono app that runs on Node (node.ts) and on edge
+// workers alike. Handlers parse, delegate, serialise; nothing here knows a runtime or an engine.
+// Body size is enforced from Content-Length (hono's bodyLimit middleware costs 6-7× throughput, DESIGN.md).
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import { resolveTaoRl, taoRlSchema } from "../config.js";
+import { ShapeError } from "../rl/index.js";
+import { RecordError, checkRecord, shapeRecords } from "../trajectories.js";
+import { openApiDocument } from "./openapi.js";
+import { HttpProblem, problem, type FieldError } from "./problem.js";
+
+export interface AppDeps {
+  /** Package version, reported by /v1/info. */
+  version: string;
+  /** When set, every /v1 route needs `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Largest accepted JSON body in bytes (default 16 MiB). */
+  maxBodyBytes?: number;
+  /** Extra facts for /v1/info (runtime, engines, limits). */
+  info?: () => Record<string, unknown>;
+}
+
+export const shapeRequestSchema = z
+  .object({
+    trajectories: z.array(z.unknown()).min(1).max(100_000),
+    config: z.record(z.string(), z.unknown()).optional(),
+    refill: z.boolean().optional(),
+    seed: z.number().int().optional(),
+  })
+  .strict();
+
+const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+
+function issuesToFields(issues: ReadonlyArray<z.core.$ZodIssue>, prefix = ""): FieldError[] {
+  return issues.map((i) => {
+    const path = [prefix, ...i.path.map(String)].filter((p) => p !== "").join(".");
+    const message = i.code === "unrecognized_keys" ? `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(", ")}` : i.message;
+    return { path, message };
+  });
+}
+
+/** Read a JSON body: Content-Length required and bounded, media type JSON, syntax checked. */
+async function jsonBody(c: Context, maxBytes: number): Promise<unknown> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/(.+\+)?json\b/i.test(type)) throw new HttpProblem(415, `expected Content-Type application/json, got "${type || "none"}"`);
+  const lengthHeader = c.req.header("content-length");
+  if (lengthHeader === undefined) throw new HttpProblem(411, "a Content-Length header is required");
+  const length = Number(lengthHeader);
+  if (!Number.isSafeInteger(length) || length < 0) throw new HttpProblem(400, `invalid Content-Length "${lengthHeader}"`);
+  if (length > maxBytes) throw new HttpProblem(413, `body of ${length} bytes exceeds the limit of ${maxBytes} bytes`);
+  const text = await c.req.text();
+  if (text.length > maxBytes) throw new HttpProblem(413, `body exceeds the limit of ${maxBytes} bytes`);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new HttpProblem(400, `malformed JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Constant-time comparison of two strings (length leaks, content does not). */
+function sameToken(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY;
+
+  app.onError((err, c) => {
+    if (err instanceof HttpProblem) return problem(c, err.status, err.detail, err.errors);
+    return problem(c, 500, "internal error");
+  });
+  app.notFound((c) => problem(c, 404, `no route ${c.req.method} ${new URL(c.req.url).pathname}`));
+
+  if (deps.token) {
+    const expected = deps.token;
+    app.use("/v1/*", async (c, next) => {
+      const auth = c.req.header("authorization") ?? "";
+      const m = /^Bearer\s+(.+)$/i.exec(auth);
+      if (!m || !sameToken(m[1], expected)) {
+        c.header("www-authenticate", 'Bearer realm="taorl"');
+        return problem(c, 401, m ? "invalid token" : "missing Authorization: Bearer <token>");
+      }
+      await next();
+    });
+  }
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+
+  app.get("/v1/info", (c) =>
+    c.json({
+      name: "taorl",
+      version: deps.version,
+      algorithm: "TAO-RL (arXiv 2606.03762)",
+      defaults: taoRlSchema.parse({}),
+      limits: { max_body_bytes: maxBody, max_trajectories: 100_000 },
+      ...(deps.info?.() ?? {}),
+    }),
+  );
+
+  app.get("/openapi.json", (c) => c.json(openApiDocument(deps.version)));
+
+  app.post("/v1/tao/shape", async (c) => {
+    const raw = await jsonBody(c, maxBody);
+    const req = shapeRequestSchema.safeParse(raw);
+    if (!req.success) throw new HttpProblem(400, "invalid request body", issuesToFields(req.error.issues));
+    const cfg = taoRlSchema.safeParse(req.data.config ?? {});
+    if (!cfg.success) throw new HttpProblem(400, "invalid config", issuesToFields(cfg.error.issues, "config"));
+    const records = [];
+    try {
+      for (let i = 0; i < req.data.trajectories.length; i++) records.push(checkRecord(req.data.trajectories[i], i + 1));
+    } catch (e) {
+      if (e instanceof RecordError) {
+        const path = ["trajectories", String(e.line - 1), e.field].filter((p) => p !== "").join(".");
+        throw new HttpProblem(400, "invalid trajectory", [{ path, message: e.message.replace(/^line \d+: ([^:]+: )?/, "") }]);
+      }
+      throw e;
+    }
+    try {
+      const report = shapeRecords(records, resolveTaoRl(req.data.config ?? {}), { refill: req.data.refill, seed: req.data.seed });
+      return c.json(report);
+    } catch (e) {
+      if (e instanceof ShapeError) throw new HttpProblem(400, e.message);
+      throw e;
+    }
+  });
+
+  return app;
+}
+

@@ -1,0 +1,62 @@
+// `taorl serve` over a real loopback socket: the bundled CLI, started on a free port.
+import { spawn, type ChildProcess } from "node:child_process";
+import { request } from "node:http";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const cli = fileURLToPath(new URL("../../dist/node/cli.mjs", import.meta.url));
+let proc: ChildProcess;
+let base = "";
+
+beforeAll(async () => {
+  proc = spawn(process.execPath, [cli, "serve", "--port", "0"], { env: { ...process.env, TAORL_API_TOKEN: "t0k" } });
+  base = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    proc.stdout!.on("data", (d) => {
+      out += d;
+      const m = /serving on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    proc.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
+  });
+});
+afterAll(() => { proc.kill("SIGTERM"); });
+
+/** A raw request, so the test controls Content-Length and chunking. */
+function raw(path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { method: "POST", headers }, (res) => {
+      let data = "";
+      res.on("data", (d) => (data += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: data }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+describe("taorl serve", () => {
+  it("prints its URL on loopback and answers /health without a token", async () => {
+    expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: "ok" });
+  });
+
+  it("requires the token on /v1 and shapes with it", async () => {
+    expect((await fetch(`${base}/v1/info`)).status).toBe(401);
+    const body = JSON.stringify({ trajectories: [
+      { group: 1, reward: 1, loss_mask: [1, 1], post_tool: [0, 1], entropy: [1, 2], tool_calls: 1, valid_tool_calls: 1, void: false, truncated: false },
+      { group: 1, reward: 0, loss_mask: [1, 1], post_tool: [0, 0], entropy: [1, 1], tool_calls: 0, valid_tool_calls: 0, void: false, truncated: false },
+    ] });
+    const r = await fetch(`${base}/v1/tao/shape`, { method: "POST", body, headers: { "content-type": "application/json", authorization: "Bearer t0k" } });
+    expect(r.status).toBe(200);
+    const out = await r.json();
+    expect(out.records.map((x: { kept: boolean }) => x.kept)).toEqual([true, true]);
+  });
+
+  it("refuses a chunked body without Content-Length (411) and a declared oversize (413)", async () => {
+    const auth = { authorization: "Bearer t0k", "content-type": "application/json" };
+    expect((await raw("/v1/tao/shape", "{}", { ...auth, "transfer-encoding": "chunked" })).status).toBe(411);
+    const big = await raw("/v1/tao/shape", "", { ...auth, "content-length": String(64 * 1024 * 1024) });
+    expect(big.status).toBe(413);
+  });
+});
