@@ -3,7 +3,7 @@
 // tfjs registers its gradients and chained ops (plain Node fails on the package's directory imports).
 // Usage: node build.mjs [--quiet]
 import { build } from "esbuild";
-import { readdirSync, existsSync, mkdirSync } from "node:fs";
+import { readdirSync, readFileSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -54,6 +54,33 @@ export async function buildNode({ log = !quiet } = {}) {
   if (log) console.error(`build: dist/node in ${Math.round(performance.now() - t0)} ms`);
 }
 
+/**
+ * Edge bundle: the HTTP app as one ESM module for fetch-handler runtimes (workerd, Deno, browsers'
+ * service workers). No Node builtins may reach it; esbuild fails the build if one does.
+ */
+export async function buildEdge({ log = !quiet } = {}) {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const t0 = performance.now();
+  const result = await build({
+    entryPoints: { worker: join(root, "src/server/edge.ts") },
+    outdir: join(root, "dist/edge"),
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    platform: "neutral",
+    format: "esm",
+    target: "es2022",
+    mainFields: ["module", "browser", "main"],
+    conditions: ["worker", "browser", "import"],
+    define: { __TAORL_VERSION__: JSON.stringify(pkg.version) },
+    minify: true,
+    metafile: true,
+    logLevel: "warning",
+  });
+  const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+  if (log) console.error(`build: dist/edge in ${Math.round(performance.now() - t0)} ms (${(bytes / 1024).toFixed(0)} KiB)`);
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   await buildNode();
+  await buildEdge();
 }
