@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { TfjsWasmEngine } from "../../src/engine/tfjs-wasm.js";
+import { parameterSpecs } from "../../src/model/config.js";
+import { naiveLogits, naiveScore, naiveSurrogate, randomTokens, randomWeights, tinyConfig, TINY_VARIANTS, mulberry } from "./naive.js";
+
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+
+describe("tfjs-wasm engine: forward against the naive float64 reference", () => {
+  for (const [label, over] of TINY_VARIANTS) {
+    it(label, async () => {
+      const cfg = tinyConfig(over);
+      const weights = randomWeights(cfg, 7);
+      const e = await TfjsWasmEngine.create(cfg, { weights });
+      const B = 3, T = 12;
+      const tokens = randomTokens(B, T, cfg.vocabSize, 11);
+      const logits = await e.forwardLogits({ B, T, tokens });
+      const ref = Array.from({ length: B }, (_, b) => naiveLogits(cfg, weights, tokens.subarray(b * T, b * T + T))).flat();
+      const flat = new Float64Array(B * T * cfg.vocabSize);
+      ref.forEach((row, i) => flat.set(row, i * cfg.vocabSize));
+      expect(maxAbs(logits, flat)).toBeLessThan(2e-5);
+      for (const temperature of [1, 0.7]) {
+        const s = await e.score({ B, T, tokens }, { temperature });
+        const n = naiveScore(cfg, weights, tokens, B, T, temperature);
+        expect(maxAbs(s.logp, n.logp)).toBeLessThan(2e-5);
+        expect(maxAbs(s.entropy, n.entropy)).toBeLessThan(2e-5);
+        expect(s.logp[0]).toBe(0);
+        expect(s.entropy[T]).toBe(0);
+      }
+      e.dispose();
+    });
+  }
+});
+
+describe("tfjs-wasm engine: training", () => {
+  it("gradient of Σ(w·logπ + v·H) matches float64 central differences", async () => {
+    for (const [, over] of [TINY_VARIANTS[1], TINY_VARIANTS[2]]) {
+      const cfg = tinyConfig({ ...over, hidden_size: 16, intermediate_size: 24, vocab_size: 20 });
+      const weights = randomWeights(cfg, 3, 0.4);
+      const e = await TfjsWasmEngine.create(cfg, { weights });
+      const B = 2, T = 6, temperature = 0.8;
+      const tokens = randomTokens(B, T, cfg.vocabSize, 5);
+      const r = mulberry(9);
+      const w = Float32Array.from({ length: B * T }, () => r() * 2 - 1);
+      const v = Float32Array.from({ length: B * T }, () => r() - 0.5);
+      const { grads } = await e.surrogateGradient({ B, T, tokens }, { w, v }, { temperature });
+      let worst = 0, scale = 0;
+      for (const g of grads.values()) for (const x of g.data) scale = Math.max(scale, Math.abs(x));
+      const h = 1e-5;
+      for (const s of parameterSpecs(cfg)) {
+        const p = weights.get(s.name)!.data;
+        // Two entries per tensor, plus the rows of used tokens for the embedding.
+        const idx = [Math.floor(r() * p.length), Math.floor(r() * p.length)];
+        if (s.name === "model.embed_tokens.weight") idx.push(tokens[0] * cfg.hiddenSize + 3, tokens[1] * cfg.hiddenSize + 1);
+        for (const i of idx) {
+          const keep = p[i];
+          p[i] = keep + h; const up = naiveSurrogate(cfg, weights, tokens, B, T, w, v, temperature);
+          p[i] = keep - h; const dn = naiveSurrogate(cfg, weights, tokens, B, T, w, v, temperature);
+          p[i] = keep;
+          // float32 storage of the perturbed weight: use the actually stored step.
+          const fd = (up - dn) / (Math.fround(keep + h) - Math.fround(keep - h));
+          worst = Math.max(worst, Math.abs(fd - grads.get(s.name)!.data[i]));
+        }
+      }
+      expect(scale).toBeGreaterThan(0.05);
+      expect(worst / scale).toBeLessThan(1e-5); // measured ≈ 6e-7: float32 rounding of the tfjs gradient
+      console.log(`gradient check: max |tfjs - fd| = ${worst.toExponential(2)}, max |grad| = ${scale.toFixed(3)}`);
+      e.dispose();
+    }
+  });
+
+  it("micro-batching gives the same gradient; steps are deterministic from a seed", async () => {
+    const cfg = tinyConfig(TINY_VARIANTS[2][1]);
+    const B = 4, T = 10;
+    const tokens = randomTokens(B, T, cfg.vocabSize, 1);
+    const w = new Float32Array(B * T).fill(-1 / (B * T)), v = new Float32Array(B * T).fill(0.01);
+    const a = await TfjsWasmEngine.create(cfg, { seed: 42, initStd: 0.2 });
+    const b = await TfjsWasmEngine.create(cfg, { seed: 42, initStd: 0.2 });
+    const c = await TfjsWasmEngine.create(cfg, { seed: 43, initStd: 0.2 });
+    const wa = await a.weights(), wc = await c.weights();
+    expect(maxAbs(wa.get("model.layers.1.mlp.up_proj.weight")!.data, wc.get("model.layers.1.mlp.up_proj.weight")!.data)).toBeGreaterThan(0.1);
+    const ga = await a.surrogateGradient({ B, T, tokens }, { w, v });
+    const gb = await b.surrogateGradient({ B, T, tokens }, { w, v }, { microBatch: 1 });
+    expect(Math.abs(ga.surrogate - gb.surrogate)).toBeLessThan(1e-5);
+    for (const [name, g] of ga.grads) expect([name, maxAbs(g.data, gb.grads.get(name)!.data) < 1e-6]).toEqual([name, true]);
+    const ra = await a.step({ B, T, tokens }, { w, v }, { microBatch: 2 });
+    const rb = await b.step({ B, T, tokens }, { w, v }, { microBatch: 2 });
+    expect(rb.gradNorm).toBe(ra.gradNorm);
+    const [wa2, wb2] = [await a.weights(), await b.weights()];
+    for (const [name, t] of wa2) expect([name, maxAbs(t.data, wb2.get(name)!.data)]).toEqual([name, 0]);
+    for (const e of [a, b, c]) e.dispose();
+  });
+
+  it("overfits a tiny task: log-likelihood of fixed sequences rises, gradient clipped to 1", async () => {
+    const cfg = tinyConfig({ num_key_value_heads: 2, tie_word_embeddings: true });
+    const e = await TfjsWasmEngine.create(cfg, { seed: 1, optim: { lr: 3e-3 } });
+    const B = 4, T = 12;
+    const tokens = randomTokens(B, T, cfg.vocabSize, 21);
+    const w = new Float32Array(B * T).fill(-1 / (B * (T - 1))), v = new Float32Array(B * T);
+    const before = await e.score({ B, T, tokens });
+    const mean = (x: Float32Array) => x.reduce((a, b) => a + b, 0) / (B * (T - 1));
+    let last;
+    const times: number[] = [];
+    for (let i = 0; i < 40; i++) { last = await e.step({ B, T, tokens }, { w, v }); times.push(last.timings.totalMs); }
+    const after = await e.score({ B, T, tokens });
+    console.log(`overfit: mean logp ${mean(before.logp).toFixed(3)} → ${mean(after.logp).toFixed(3)}; step median ${times.sort((a, b) => a - b)[20].toFixed(1)} ms (B${B}×T${T}, ${e.info().parameters} params)`);
+    expect(mean(before.logp)).toBeLessThan(-3.5); // ≈ -ln 48 at init
+    expect(mean(after.logp)).toBeGreaterThan(-1.5);
+    expect(last!.step).toBe(40);
+    expect(last!.clipScale).toBeLessThanOrEqual(1);
+    e.dispose();
+  });
+
+  it("names the offending tensor on bad input", async () => {
+    const cfg = tinyConfig();
+    const e = await TfjsWasmEngine.create(cfg, { seed: 0 });
+    await expect(e.score({ B: 2, T: 3, tokens: new Int32Array(5) })).rejects.toThrow(/tokens: expected \[B\*T\] = \[2\*3\] = 6 ids, got 5/);
+    await expect(e.score({ B: 1, T: 3, tokens: Int32Array.from([1, 99, 2]) })).rejects.toThrow(/id 99 at row 0, slot 1 is outside the vocabulary \[0, 48\)/);
+    await expect(e.step({ B: 1, T: 3, tokens: Int32Array.from([1, 2, 3]) }, { w: new Float32Array(3), v: new Float32Array(2) })).rejects.toThrow(/coefficients.v: expected/);
+    const bad = await e.weights();
+    bad.set("model.norm.weight", { shape: [31], data: new Float32Array(31) });
+    await expect(e.setWeights(bad)).rejects.toThrow(/"model.norm.weight" has shape \[31\], expected \[32\]/);
+    e.dispose();
+  });
+});
