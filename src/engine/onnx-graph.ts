@@ -1,0 +1,217 @@
+// ONNX graphs of the architecture, built in TypeScript (onnx-proto for the protobuf encoding), opset 17.
+// Two graphs from one layer function, in the engines' internal weight layout (layout.ts):
+// - "score": input_ids, targets [B,S] int64, temperature [1] → logp, entropy [B,S] (in-graph
+//   LogSoftmax(logits / temperature), GatherElements, -Σ p·log p), and logits [B,S,V]; positions 0..S-1.
+// - "decode": input_ids, position_ids [B,S] int64, key_mask [B,P+S] float (0 = attend, MASK_VALUE = not),
+//   temperature [1], past_key_l / past_value_l [B,KV,P,dh] → logprobs [B,V] and entropy [B] of the LAST
+//   position (temperature-scaled), present_key_l / present_value_l [B,KV,P+S,dh]. Prefill is the same
+//   graph with an empty past [B,KV,0,dh].
+// Weights are graph inputs named by their HF names (fed after every update, no session rebuild), or
+// initializers for a standalone .onnx file.
+import onnxProto from "onnx-proto";
+import { parameterSpecs, ropeTables, type ArchConfig, type Weights } from "../model/config.js";
+import { EMBED, toEngineLayout } from "./layout.js";
+
+const { onnx } = onnxProto;
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INT64 = onnx.TensorProto.DataType.INT64;
+
+/** Additive mask value for masked keys (the tfjs engine uses the same). */
+export const GRAPH_MASK_VALUE = -1e9;
+
+type Attr = { i: number } | { f: number } | { ints: number[] } | { s: string };
+type Dim = number | string;
+
+class GraphBuilder {
+  private readonly nodes: onnxProto.onnx.INodeProto[] = [];
+  private readonly inputs: onnxProto.onnx.IValueInfoProto[] = [];
+  private readonly outputs: onnxProto.onnx.IValueInfoProto[] = [];
+  private readonly inits: onnxProto.onnx.ITensorProto[] = [];
+  private n = 0;
+
+  private valueInfo(name: string, elemType: number, dims: Dim[]): onnxProto.onnx.IValueInfoProto {
+    return {
+      name,
+      type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === "number" ? { dimValue: d } : { dimParam: d })) } } },
+    };
+  }
+
+  input(name: string, elemType: number, dims: Dim[]): string {
+    this.inputs.push(this.valueInfo(name, elemType, dims));
+    return name;
+  }
+
+  output(name: string, from: string, elemType: number, dims: Dim[]): void {
+    this.op("Identity", [from], {}, name);
+    this.outputs.push(this.valueInfo(name, elemType, dims));
+  }
+
+  initializer(name: string, data: Float32Array, dims: number[]): string {
+    this.inits.push({ name, dims, dataType: FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+    return name;
+  }
+
+  constF(data: Float32Array | number[], dims: number[]): string {
+    const f = data instanceof Float32Array ? data : Float32Array.from(data);
+    return this.initializer(`c${this.n++}`, f, dims);
+  }
+
+  constI(values: number[], dims: number[] = [values.length]): string {
+    const name = `c${this.n++}`;
+    const b = BigInt64Array.from(values.map((v) => BigInt(v)));
+    this.inits.push({ name, dims, dataType: INT64, rawData: new Uint8Array(b.buffer) });
+    return name;
+  }
+
+  op(type: string, inputs: string[], attrs: Record<string, Attr> = {}, out?: string): string {
+    const name = out ?? `t${this.n++}`;
+    const attribute = Object.entries(attrs).map(([k, a]): onnxProto.onnx.IAttributeProto => {
+      if ("i" in a) return { name: k, type: onnx.AttributeProto.AttributeType.INT, i: a.i };
+      if ("f" in a) return { name: k, type: onnx.AttributeProto.AttributeType.FLOAT, f: a.f };
+      if ("ints" in a) return { name: k, type: onnx.AttributeProto.AttributeType.INTS, ints: a.ints };
+      return { name: k, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(a.s) };
+    });
+    this.nodes.push({ opType: type, input: inputs, output: [name], name: `n${this.n++}_${type}`, attribute });
+    return name;
+  }
+
+  toBytes(graphName: string): Uint8Array {
+    const model = onnx.ModelProto.create({
+      irVersion: 8,
+      opsetImport: [{ domain: "", version: 17 }],
+      producerName: "taorl",
+      graph: { name: graphName, node: this.nodes, input: this.inputs, output: this.outputs, initializer: this.inits },
+    });
+    return onnx.ModelProto.encode(model).finish();
+  }
+}
+
+export interface GraphOptions {
+  kind: "score" | "decode";
+  /** Embed these weights as initializers (a standalone model) instead of declaring them as inputs. */
+  weights?: Weights;
+  /** Rows of the rotary and causal tables: the longest sequence (past + new) the graph accepts. */
+  maxPositions?: number;
+}
+
+/** Names of the weight inputs, in order, with their shapes in the engine layout. */
+export function weightInputs(cfg: ArchConfig): Array<{ name: string; shape: number[] }> {
+  return parameterSpecs(cfg).map((s) => ({ name: s.name, shape: s.shape.length === 2 && s.name !== EMBED ? [s.shape[1], s.shape[0]] : [...s.shape] }));
+}
+
+export function buildGraph(cfg: ArchConfig, opts: GraphOptions): Uint8Array {
+  const g = new GraphBuilder();
+  const { numHeads: H, numKvHeads: KV, headDim: dh, vocabSize: V } = cfg;
+  const rep = H / KV, half = dh / 2;
+  const maxPos = opts.maxPositions ?? cfg.maxPositionEmbeddings;
+  const decode = opts.kind === "decode";
+
+  for (const w of weightInputs(cfg)) {
+    if (opts.weights) {
+      const hf = opts.weights.get(w.name);
+      if (!hf) throw new Error(`onnx-graph: weights lack tensor "${w.name}"`);
+      g.initializer(w.name, toEngineLayout(w.name, hf).data, w.shape);
+    } else g.input(w.name, FLOAT, w.shape);
+  }
+  const ids = g.input("input_ids", INT64, ["batch", "seq"]);
+  const targets = decode ? "" : g.input("targets", INT64, ["batch", "seq"]);
+  const positions = decode ? g.input("position_ids", INT64, ["batch", "seq"]) : "";
+  const keyMask = decode ? g.input("key_mask", FLOAT, ["batch", "total"]) : "";
+  const temperature = g.input("temperature", FLOAT, [1]);
+  const past = decode
+    ? Array.from({ length: cfg.numLayers }, (_, l) => ({
+        k: g.input(`past_key_${l}`, FLOAT, ["batch", KV, "past", dh]),
+        v: g.input(`past_value_${l}`, FLOAT, ["batch", KV, "past", dh]),
+      }))
+    : [];
+
+  const rope = ropeTables(cfg, maxPos);
+  const cosT = g.constF(rope.cos, [maxPos, dh]), sinT = g.constF(rope.sin, [maxPos, dh]);
+  const causalData = new Float32Array(maxPos * maxPos);
+  for (let r = 0; r < maxPos; r++) for (let c = r + 1; c < maxPos; c++) causalData[r * maxPos + c] = GRAPH_MASK_VALUE;
+  const causalT = g.constF(causalData, [maxPos, maxPos]);
+
+  const i0 = g.constI([0]), i1 = g.constI([1]);
+  const shapeIds = g.op("Shape", [ids]);
+  const S = g.op("Gather", [shapeIds, i1]); // [1]
+  // Past length P (0 for the score graph) and total T = P + S.
+  const P = decode ? g.op("Gather", [g.op("Shape", [past[0].k]), g.constI([2])]) : i0;
+  const T = decode ? g.op("Add", [P, S]) : S;
+
+  // Rotary tables [.., S, dh] and the causal mask for grouped query rows [rep*S, T].
+  let cos: string, sin: string;
+  if (decode) {
+    cos = g.op("Unsqueeze", [g.op("Gather", [cosT, positions]), i1]); // [B,1,S,dh]
+    sin = g.op("Unsqueeze", [g.op("Gather", [sinT, positions]), i1]);
+  } else {
+    cos = g.op("Slice", [cosT, i0, S, i0]); // [S,dh]
+    sin = g.op("Slice", [sinT, i0, S, i0]);
+  }
+  const causal = g.op("Slice", [causalT, g.op("Concat", [P, i0], { axis: { i: 0 } }), g.op("Concat", [T, T], { axis: { i: 0 } }), g.constI([0, 1])]); // [S,T]
+  let mask = g.op("Tile", [causal, g.constI([rep, 1])]); // [rep*S, T]
+  if (decode) mask = g.op("Add", [mask, g.op("Unsqueeze", [keyMask, g.constI([1, 2])])]); // [B,1,rep*S,T]
+
+  const rmsNorm = (x: string, w: string): string => {
+    const ms = g.op("ReduceMean", [g.op("Mul", [x, x])], { axes: { ints: [-1] }, keepdims: { i: 1 } });
+    const r = g.op("Reciprocal", [g.op("Sqrt", [g.op("Add", [ms, g.constF([cfg.rmsNormEps], [1])])])]);
+    return g.op("Mul", [g.op("Mul", [x, r]), w]);
+  };
+  const linear = (x: string, prefix: string, bias: boolean): string => {
+    const y = g.op("MatMul", [x, `${prefix}.weight`]);
+    return bias ? g.op("Add", [y, `${prefix}.bias`]) : y;
+  };
+  const heads = (x: string, n: number): string => g.op("Transpose", [g.op("Reshape", [x, g.constI([0, 0, n, dh])])], { perm: { ints: [0, 2, 1, 3] } });
+  const rotate = (x: string): string => {
+    const x1 = g.op("Slice", [x, g.constI([0]), g.constI([half]), g.constI([3])]);
+    const x2 = g.op("Slice", [x, g.constI([half]), g.constI([dh]), g.constI([3])]);
+    return g.op("Add", [g.op("Mul", [x, cos]), g.op("Mul", [g.op("Concat", [g.op("Neg", [x2]), x1], { axis: { i: 3 } }), sin])]);
+  };
+  const scale = g.constF([1 / Math.sqrt(dh)], [1]);
+
+  let x = g.op("Gather", [EMBED, ids]); // [B,S,D]
+  for (let l = 0; l < cfg.numLayers; l++) {
+    const pre = `model.layers.${l}.`;
+    const h = rmsNorm(x, `${pre}input_layernorm.weight`);
+    const q = rotate(heads(linear(h, `${pre}self_attn.q_proj`, cfg.qkvBias), H)); // [B,H,S,dh]
+    let k = rotate(heads(linear(h, `${pre}self_attn.k_proj`, cfg.qkvBias), KV)); // [B,KV,S,dh]
+    let v = heads(linear(h, `${pre}self_attn.v_proj`, cfg.qkvBias), KV);
+    if (decode) {
+      k = g.op("Concat", [past[l].k, k], { axis: { i: 2 } });
+      v = g.op("Concat", [past[l].v, v], { axis: { i: 2 } });
+      g.output(`present_key_${l}`, k, FLOAT, ["batch", KV, "total", dh]);
+      g.output(`present_value_${l}`, v, FLOAT, ["batch", KV, "total", dh]);
+    }
+    const qg = g.op("Reshape", [q, g.constI([0, KV, -1, dh])]); // [B,KV,rep*S,dh]
+    const kt = g.op("Transpose", [k], { perm: { ints: [0, 1, 3, 2] } });
+    const scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [qg, kt]), scale]), mask]);
+    const ctx = g.op("MatMul", [g.op("Softmax", [scores], { axis: { i: -1 } }), v]); // [B,KV,rep*S,dh]
+    const merged = g.op("Reshape", [g.op("Transpose", [g.op("Reshape", [ctx, g.constI([0, H, -1, dh])])], { perm: { ints: [0, 2, 1, 3] } }), g.constI([0, 0, H * dh])]);
+    x = g.op("Add", [x, linear(merged, `${pre}self_attn.o_proj`, cfg.oBias)]);
+    const h2 = rmsNorm(x, `${pre}post_attention_layernorm.weight`);
+    const gate = g.op("MatMul", [h2, `${pre}mlp.gate_proj.weight`]);
+    const up = g.op("MatMul", [h2, `${pre}mlp.up_proj.weight`]);
+    const act = g.op("Mul", [g.op("Mul", [gate, g.op("Sigmoid", [gate])]), up]);
+    x = g.op("Add", [x, g.op("MatMul", [act, `${pre}mlp.down_proj.weight`])]);
+  }
+  if (decode) x = g.op("Slice", [x, g.op("Sub", [S, i1]), S, i1]); // last position only: [B,1,D]
+  const hf = rmsNorm(x, "model.norm.weight");
+  const head = cfg.tieWordEmbeddings ? g.op("Transpose", [EMBED], { perm: { ints: [1, 0] } }) : "lm_head.weight";
+  const logits = g.op("MatMul", [hf, head]); // [B,S|1,V]
+  const lp = g.op("LogSoftmax", [g.op("Div", [logits, temperature])], { axis: { i: -1 } });
+  const ent = g.op("Neg", [g.op("ReduceSum", [g.op("Mul", [g.op("Exp", [lp]), lp]), g.constI([-1])], { keepdims: { i: 0 } })]);
+  if (decode) {
+    g.output("logprobs", g.op("Squeeze", [lp, i1]), FLOAT, ["batch", V]);
+    g.output("entropy", g.op("Squeeze", [ent, i1]), FLOAT, ["batch"]);
+  } else {
+    g.output("logits", logits, FLOAT, ["batch", "seq", V]);
+    const picked = g.op("GatherElements", [lp, g.op("Unsqueeze", [targets, g.constI([-1])])], { axis: { i: -1 } });
+    g.output("logp", g.op("Squeeze", [picked, g.constI([-1])]), FLOAT, ["batch", "seq"]);
+    g.output("entropy", ent, FLOAT, ["batch", "seq"]);
+  }
+  return g.toBytes(`taorl_${cfg.modelType}_${opts.kind}`);
+}
+
+/** A standalone .onnx model (weights as initializers) of the given graph kind, for other runtimes. */
+export function exportOnnx(cfg: ArchConfig, weights: Weights, kind: GraphOptions["kind"] = "score", maxPositions?: number): Uint8Array {
+  return buildGraph(cfg, { kind, weights, maxPositions });
+}
