@@ -67,8 +67,44 @@ export interface EngineInfo {
   trainable: boolean;
 }
 
+export interface SamplingOptions {
+  /** 0 = greedy (logp/entropy then use temperature 1). Default 1. */
+  temperature?: number;
+  /** Nucleus: keep the smallest set of top tokens with probability ≥ topP. Default 1 (off). */
+  topP?: number;
+  /** Keep the k most likely tokens; 0 = off. Default 0. */
+  topK?: number;
+  /** Row r draws from a stream seeded by (seed, r): results do not depend on the other rows. Default 0. */
+  seed?: number;
+  /** Token budget per row. */
+  maxNewTokens: number;
+}
+
+export interface StopOptions {
+  /** Generation of a row ends after it samples one of these (the token is kept). */
+  eosTokenIds?: number[];
+  /** Generation of a row ends once the decoded generated text contains one of these (e.g. a closing code fence). */
+  stopStrings?: string[];
+  /** Detokenizer, required with stopStrings. */
+  decode?: (ids: number[]) => string;
+}
+
+export type FinishReason = "eos" | "stop" | "length";
+
+export interface Generation {
+  /** Generated token ids (the prompt excluded). */
+  tokens: Int32Array;
+  /** log π of each sampled token under the full temperature-scaled distribution (not the top-p/top-k truncation). */
+  logp: Float32Array;
+  /** Entropy of the temperature-scaled distribution each token was sampled from. */
+  entropy: Float32Array;
+  finishReason: FinishReason;
+}
+
 export interface Engine {
   info(): EngineInfo;
+  /** Continue each prompt (token ids); one result per prompt, in order. */
+  generate?(prompts: Int32Array[], sampling: SamplingOptions, stop?: StopOptions): Promise<Generation[]>;
   score(batch: TokenBatch, opts?: ScoreOptions): Promise<ScoreResult>;
   /** Replace all weights (HF names and layout); throws naming a missing or misshapen tensor. */
   setWeights(weights: Weights): Promise<void>;
@@ -107,8 +143,8 @@ export function checkCoefficient(name: string, arr: Float32Array | undefined, B:
   }
 }
 
-/** Deterministic normal samples (sfc32 seeded through splitmix32, Box-Muller), for seeded initialisation. */
-export function seededNormal(seed: number): () => number {
+/** Deterministic uniform samples in (0, 1): sfc32 seeded through splitmix32 from any integer seed. */
+export function seededUniform(seed: number): () => number {
   let sm = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
   const splitmix32 = (): number => {
     sm = (sm + 0x9e3779b9) >>> 0;
@@ -128,7 +164,12 @@ export function seededNormal(seed: number): () => number {
     return t >>> 0;
   };
   for (let i = 0; i < 12; i++) u32();
-  const uniform = (): number => (u32() + 0.5) / 4294967296;
+  return () => (u32() + 0.5) / 4294967296;
+}
+
+/** Deterministic normal samples (Box-Muller over `seededUniform`), for seeded initialisation. */
+export function seededNormal(seed: number): () => number {
+  const uniform = seededUniform(seed);
   let spare: number | null = null;
   return () => {
     if (spare !== null) { const r = spare; spare = null; return r; }
