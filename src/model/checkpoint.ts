@@ -4,6 +4,7 @@ import { readFile, writeFile, rename, mkdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseHfConfig, toHfConfig, checkWeights, parameterSpecs, type ArchConfig, type Weights } from "./config.js";
+import { TextTokenizer, TokenizerError } from "./tokenizer.js";
 import { readSafetensors, toFloat32, writeSafetensors, SafetensorsError, type SafeDtype, type TensorToWrite } from "./safetensors.js";
 
 /** Weights from safetensors bytes (every tensor widened to float32). */
@@ -52,4 +53,19 @@ export async function saveCheckpoint(
   await atomicWrite(join(dir, "model.safetensors"), writeSafetensors(tensors, { format: "pt" }));
   await atomicWrite(join(dir, "config.json"), JSON.stringify(toHfConfig(config), null, 2) + "\n");
   for (const [name, data] of Object.entries(opts.extra ?? {})) await atomicWrite(join(dir, name), data);
+}
+
+/** The tokenizer of a checkpoint folder: tokenizer.json and, when present, tokenizer_config.json. */
+export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
+  const path = join(dir, "tokenizer.json");
+  if (!existsSync(path)) throw new TokenizerError(`${path}: not found`);
+  let json: Record<string, unknown>, config: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(await readFile(path, "utf8"));
+    const cfgPath = join(dir, "tokenizer_config.json");
+    if (existsSync(cfgPath)) config = JSON.parse(await readFile(cfgPath, "utf8"));
+  } catch (e) {
+    throw new TokenizerError(`${dir}: tokenizer files are not valid JSON (${(e as Error).message})`);
+  }
+  return new TextTokenizer(json, config);
 }
