@@ -44,7 +44,14 @@ export class OrtWebEngine implements Engine {
   static async create(config: ArchConfig, opts: OrtEngineOptions): Promise<OrtWebEngine> {
     if (!envSet) {
       ort.env.wasm.numThreads = opts.numThreads ?? 1;
-      if (opts.wasmPaths) ort.env.wasm.wasmPaths = opts.wasmPaths;
+      let prefix = opts.wasmPaths;
+      if (!prefix && typeof process !== "undefined" && process.versions?.node) {
+        // Bundled, ORT would look for its .mjs/.wasm next to the bundle: point it at the package's dist folder.
+        const { createRequire } = await import("node:module");
+        const wasm = createRequire(import.meta.url).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm");
+        prefix = wasm.slice(0, wasm.lastIndexOf("/") + 1);
+      }
+      if (prefix) ort.env.wasm.wasmPaths = prefix;
       envSet = true;
     }
     const maxPositions = opts.maxPositions ?? Math.min(config.maxPositionEmbeddings, 1024);
