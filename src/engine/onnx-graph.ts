@@ -10,7 +10,7 @@
 // initializers for a standalone .onnx file.
 import onnxProto from "onnx-proto";
 import { parameterSpecs, ropeTables, type ArchConfig, type Weights } from "../model/config.js";
-import { EMBED, toEngineLayout } from "./layout.js";
+import { EMBED, toEngineLayout, transpose2d } from "./layout.js";
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -94,9 +94,27 @@ export interface GraphOptions {
   maxPositions?: number;
 }
 
-/** Names of the weight inputs, in order, with their shapes in the engine layout. */
+/** The graphs' weight tensors, in order, with their shapes in the engine layout. */
 export function weightInputs(cfg: ArchConfig): Array<{ name: string; shape: number[] }> {
-  return parameterSpecs(cfg).map((s) => ({ name: s.name, shape: s.shape.length === 2 && s.name !== EMBED ? [s.shape[1], s.shape[0]] : [...s.shape] }));
+  const list = parameterSpecs(cfg).map((s) => ({ name: s.name, shape: s.shape.length === 2 && s.name !== EMBED ? [s.shape[1], s.shape[0]] : [...s.shape] }));
+  // A tied head still gets its own [D, V] tensor: the transposed embedding, made once per weight update
+  // rather than by a Transpose node on every run.
+  if (cfg.tieWordEmbeddings) list.push({ name: "lm_head.weight", shape: [cfg.hiddenSize, cfg.vocabSize] });
+  return list;
+}
+
+/** The graphs' weight tensors from HF-layout weights (see `weightInputs`). */
+export function graphWeights(cfg: ArchConfig, weights: Weights): Array<{ name: string; shape: number[]; data: Float32Array }> {
+  return weightInputs(cfg).map((w) => {
+    if (cfg.tieWordEmbeddings && w.name === "lm_head.weight") {
+      const e = weights.get(EMBED);
+      if (!e) throw new Error(`onnx-graph: weights lack tensor "${EMBED}"`);
+      return { ...w, data: transpose2d(e.data, cfg.vocabSize, cfg.hiddenSize) };
+    }
+    const hf = weights.get(w.name);
+    if (!hf) throw new Error(`onnx-graph: weights lack tensor "${w.name}"`);
+    return { ...w, data: toEngineLayout(w.name, hf).data };
+  });
 }
 
 export function buildGraph(cfg: ArchConfig, opts: GraphOptions): Uint8Array {
@@ -106,13 +124,8 @@ export function buildGraph(cfg: ArchConfig, opts: GraphOptions): Uint8Array {
   const maxPos = opts.maxPositions ?? cfg.maxPositionEmbeddings;
   const decode = opts.kind === "decode";
 
-  for (const w of weightInputs(cfg)) {
-    if (opts.weights) {
-      const hf = opts.weights.get(w.name);
-      if (!hf) throw new Error(`onnx-graph: weights lack tensor "${w.name}"`);
-      g.initializer(w.name, toEngineLayout(w.name, hf).data, w.shape);
-    } else g.input(w.name, FLOAT, w.shape);
-  }
+  if (opts.weights) for (const w of graphWeights(cfg, opts.weights)) g.initializer(w.name, w.data, w.shape);
+  else for (const w of weightInputs(cfg)) g.input(w.name, FLOAT, w.shape);
   const ids = g.input("input_ids", INT64, ["batch", "seq"]);
   const targets = decode ? "" : g.input("targets", INT64, ["batch", "seq"]);
   const positions = decode ? g.input("position_ids", INT64, ["batch", "seq"]) : "";
@@ -195,8 +208,7 @@ export function buildGraph(cfg: ArchConfig, opts: GraphOptions): Uint8Array {
   }
   if (decode) x = g.op("Slice", [x, g.op("Sub", [S, i1]), S, i1]); // last position only: [B,1,D]
   const hf = rmsNorm(x, "model.norm.weight");
-  const head = cfg.tieWordEmbeddings ? g.op("Transpose", [EMBED], { perm: { ints: [1, 0] } }) : "lm_head.weight";
-  const logits = g.op("MatMul", [hf, head]); // [B,S|1,V]
+  const logits = g.op("MatMul", [hf, "lm_head.weight"]); // [B,S|1,V]
   const lp = g.op("LogSoftmax", [g.op("Div", [logits, temperature])], { axis: { i: -1 } });
   const ent = g.op("Neg", [g.op("ReduceSum", [g.op("Mul", [g.op("Exp", [lp]), lp]), g.constI([-1])], { keepdims: { i: 0 } })]);
   if (decode) {

@@ -4,15 +4,14 @@
 // Node 20 otherwise; 1 is also the fastest for decode, notes/wasm-stack-probe.md §2). Calls are serialised
 // on a promise chain: one wasm instance runs one thing at a time.
 import * as ort from "onnxruntime-web";
-import { checkWeights, type ArchConfig, type Weights } from "../model/config.js";
-import { buildGraph, weightInputs, GRAPH_MASK_VALUE } from "./onnx-graph.js";
+import { checkWeights, parameterSpecs, type ArchConfig, type Weights } from "../model/config.js";
+import { buildGraph, graphWeights, GRAPH_MASK_VALUE } from "./onnx-graph.js";
 import {
   checkTokenBatch, EngineInputError, seededUniform,
   type Engine, type EngineInfo, type FinishReason, type Generation, type SamplingOptions, type ScoreOptions, type ScoreResult,
   type StopOptions, type TokenBatch,
 } from "./engine.js";
 import { argmax, sampleFrom } from "./sampling.js";
-import { toEngineLayout } from "./layout.js";
 
 export interface OrtEngineOptions {
   weights: Weights;
@@ -22,6 +21,12 @@ export interface OrtEngineOptions {
   wasmPaths?: string;
   /** Longest sequence (prompt + generated) the graphs accept. Default min(maxPositionEmbeddings, 1024). */
   maxPositions?: number;
+  /**
+   * "inputs" (default): weights are graph inputs; setWeights swaps feeds, no session rebuild, but every
+   * run copies all weights into the wasm heap. "initializers": weights are baked into the sessions;
+   * setWeights rebuilds them (tens of ms), runs copy nothing: the choice for large models and long decodes.
+   */
+  weightsMode?: "inputs" | "initializers";
 }
 
 let envSet = false;
@@ -36,7 +41,10 @@ export class OrtWebEngine implements Engine {
   private weightFeeds: Record<string, ort.Tensor> = {};
   private chain: Promise<unknown> = Promise.resolve();
 
-  private constructor(config: ArchConfig, private readonly scoreSession: ort.InferenceSession, private readonly decodeSession: ort.InferenceSession, maxPositions: number) {
+  private scoreSession!: ort.InferenceSession;
+  private decodeSession!: ort.InferenceSession;
+
+  private constructor(config: ArchConfig, maxPositions: number, private readonly weightsMode: "inputs" | "initializers") {
     this.config = config;
     this.maxPositions = maxPositions;
   }
@@ -55,16 +63,25 @@ export class OrtWebEngine implements Engine {
       envSet = true;
     }
     const maxPositions = opts.maxPositions ?? Math.min(config.maxPositionEmbeddings, 1024);
-    const so: ort.InferenceSession.SessionOptions = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
-    const scoreSession = await ort.InferenceSession.create(buildGraph(config, { kind: "score", maxPositions }), so);
-    const decodeSession = await ort.InferenceSession.create(buildGraph(config, { kind: "decode", maxPositions }), so);
-    const e = new OrtWebEngine(config, scoreSession, decodeSession, maxPositions);
+    const e = new OrtWebEngine(config, maxPositions, opts.weightsMode ?? "inputs");
+    if (e.weightsMode === "inputs") await e.buildSessions();
     await e.setWeights(opts.weights);
     return e;
   }
 
+  /** (Re)create both sessions; with `weights` they are baked in as initializers. */
+  private async buildSessions(weights?: Weights): Promise<void> {
+    const so: ort.InferenceSession.SessionOptions = { executionProviders: ["wasm"], graphOptimizationLevel: "all" };
+    const score = await ort.InferenceSession.create(buildGraph(this.config, { kind: "score", maxPositions: this.maxPositions, weights }), so);
+    const decode = await ort.InferenceSession.create(buildGraph(this.config, { kind: "decode", maxPositions: this.maxPositions, weights }), so);
+    const old = [this.scoreSession, this.decodeSession];
+    this.scoreSession = score;
+    this.decodeSession = decode;
+    for (const s of old) if (s) await s.release();
+  }
+
   info(): EngineInfo {
-    const parameters = weightInputs(this.config).reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
+    const parameters = parameterSpecs(this.config).reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
     return { name: "onnxruntime-web", config: this.config, parameters, trainable: false };
   }
 
@@ -85,11 +102,15 @@ export class OrtWebEngine implements Engine {
 
   async setWeights(weights: Weights): Promise<void> {
     checkWeights(this.config, weights);
+    if (this.weightsMode === "initializers") {
+      await this.serial(() => this.buildSessions(weights));
+      return;
+    }
     const feeds: Record<string, ort.Tensor> = {};
-    for (const w of weightInputs(this.config)) {
-      const t = toEngineLayout(w.name, weights.get(w.name)!);
-      // ORT may keep a reference to the array: give it a copy the caller cannot mutate afterwards.
-      feeds[w.name] = new ort.Tensor("float32", t.data === weights.get(w.name)!.data ? t.data.slice() : t.data, w.shape);
+    for (const w of graphWeights(this.config, weights)) {
+      // ORT may keep a reference to the array: give it one the caller cannot mutate afterwards.
+      const owned = weights.get(w.name)?.data === w.data ? w.data.slice() : w.data;
+      feeds[w.name] = new ort.Tensor("float32", owned, w.shape);
     }
     await this.serial(async () => { this.weightFeeds = feeds; });
   }

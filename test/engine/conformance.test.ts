@@ -4,3 +4,4 @@ import { engineConformance } from "./conformance.js";
 
 engineConformance("tfjs-wasm", (cfg, weights) => TfjsWasmEngine.create(cfg, { weights }));
 engineConformance("onnxruntime-web", (cfg, weights) => OrtWebEngine.create(cfg, { weights, maxPositions: 32 }));
+engineConformance("onnxruntime-web, weights as initializers", (cfg, weights) => OrtWebEngine.create(cfg, { weights, maxPositions: 32, weightsMode: "initializers" }));
