@@ -118,7 +118,8 @@ function withDistractors(make: (r: Rand, l: number) => Made): (r: Rand, l: numbe
   return (rand, level) => {
     const m = make(rand, level);
     const cut = m.question.lastIndexOf(". ") + 2;
-    const extra = Array.from({ length: randInt(rand, 1, 3) }, () => pick(rand, DISTRACTORS)(rand)).join(" ");
+    const first = randInt(rand, 0, DISTRACTORS.length - 1);
+    const extra = Array.from({ length: randInt(rand, 1, 3) }, (_, k) => DISTRACTORS[(first + k) % DISTRACTORS.length](rand)).join(" ");
     return { ...m, question: `${m.question.slice(0, cut)}${extra} ${m.question.slice(cut)}` };
   };
 }
