@@ -120,8 +120,10 @@ export class QuickJsSandbox implements Sandbox {
         if (status === "timeout") out.write("stderr", `TimeoutError: execution exceeded ${lim.timeoutMs} ms\n`);
         else if (status !== "output_limit") out.write("stderr", name ? `${name}: ${message}\n` : `Uncaught ${message}\n`);
         fatal = status !== "error" || message === "stack overflow";
-      } else if (out.exceeded) {
-        status = "output_limit";
+      } else if (active.timedOut || out.exceeded) {
+        // An interrupted pending job ends executePendingJobs without an error handle.
+        status = active.timedOut ? "timeout" : "output_limit";
+        if (active.timedOut) out.write("stderr", `TimeoutError: execution exceeded ${lim.timeoutMs} ms\n`);
         fatal = true;
       }
     } catch (e) {
