@@ -119,6 +119,7 @@ export class QuickJsSandbox implements Sandbox {
         else status = "error";
         if (status === "timeout") out.write("stderr", `TimeoutError: execution exceeded ${lim.timeoutMs} ms\n`);
         else if (status !== "output_limit") out.write("stderr", name ? `${name}: ${message}\n` : `Uncaught ${message}\n`);
+        if (status === "error" && out.exceeded) status = "output_limit";
         fatal = status !== "error" || message === "stack overflow";
       } else if (active.timedOut || out.exceeded) {
         // An interrupted pending job ends executePendingJobs without an error handle.
