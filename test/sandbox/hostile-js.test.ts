@@ -83,6 +83,6 @@ describe("hostile JavaScript", () => {
   it("nothing leaked into this process", () => {
     expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
     expect(typeof Array.prototype.push).toBe("function");
-    expect([].push.call([], 1)).toBe(1);
+    expect(([] as number[]).push(1)).toBe(1);
   });
 });
