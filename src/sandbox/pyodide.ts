@@ -54,6 +54,7 @@ sys.setrecursionlimit = _clamped_setrecursionlimit
 _BASE_BUILTINS = dict(builtins.__dict__)
 _BASE_RECURSION = sys.getrecursionlimit()
 _SESSIONS = {}
+_TRACEBACK_FRAMES = 20
 
 class _Limit(BaseException):
     pass
@@ -98,11 +99,11 @@ def _run(code, prelude, limit, session):
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Stream(buf, buf.out), _Stream(buf, buf.err)
     status = "ok"
-    if session is not None and session in _SESSIONS:
+    if session and session in _SESSIONS:
         ns = _SESSIONS[session]
     else:
         ns = {"__name__": "__main__", "__builtins__": builtins}
-        if session is not None:
+        if session:
             _SESSIONS[session] = ns
     try:
         if prelude:
@@ -119,7 +120,7 @@ def _run(code, prelude, limit, session):
             status = "oom" if isinstance(e, MemoryError) else "error"
             try:
                 tb = e.__traceback__.tb_next if e.__traceback__ is not None else None
-                text = "".join(traceback.format_exception(type(e), e, tb))
+                text = "".join(traceback.format_exception(type(e), e, tb, limit=-_TRACEBACK_FRAMES))
             except BaseException:
                 text = f"{type(e).__name__}: {e}\n"
             try:
@@ -128,7 +129,7 @@ def _run(code, prelude, limit, session):
                 status = "output_limit"
     finally:
         sys.stdout, sys.stderr = saved
-        if session is None:
+        if not session:
             builtins.__dict__.clear()
             builtins.__dict__.update(_BASE_BUILTINS)
         _set_recursion(_BASE_RECURSION)
@@ -203,7 +204,8 @@ export class PyodideSandbox implements Sandbox {
     const t0 = performance.now();
     const lim = resolveLimits(limits);
     if (this.fatal) return { status: "error", stdout: "", stderr: "SandboxError: the Python runtime failed earlier and must be replaced\n", elapsedMs: 0 };
-    const session = this.sessionMode === "shared" && options.session !== undefined ? options.session : null;
+    // "" = no session (a JS null would reach Python as jsnull, not None).
+    const session = this.sessionMode === "shared" && options.session ? options.session : "";
     this.memory.reset();
     this.memory.setCap(this.baseHeapBytes + lim.memoryBytes);
     try {
@@ -211,6 +213,8 @@ export class PyodideSandbox implements Sandbox {
       const [status, stdout, stderr] = tuple.toJs() as [SandboxStatus, string, string];
       tuple.destroy();
       const final: SandboxStatus = status === "error" && this.memory.refused() ? "oom" : status;
+      // After the heap hit its cap, what is left of it is unknown: replace the interpreter.
+      if (this.memory.refused()) this.fatal = true;
       return { status: final, stdout, stderr, elapsedMs: performance.now() - t0 };
     } catch (e) {
       // An error that escaped the runner is Pyodide's own (a fatal error, a host stack overflow).

@@ -25,7 +25,7 @@ export const PROGRAMS: Record<Language, Record<string, string>> = {
     typeError: "raise TypeError('boom')",
     syntaxError: "x = = 1",
     loop: "while True:\n    pass",
-    bomb: "s = bytearray(1 << 31)\nprint(len(s))",
+    bomb: "s = bytearray(1 << 30)\nprint(len(s))",
     flood: "while True:\n    print('0123456789')",
     setGlobal: "carried = 5\nprint(carried)",
     readGlobal: "print('carried' in globals())",
