@@ -1,0 +1,7 @@
+// Public, runtime-free part of the sandbox: the interface, limits, the TIR protocol, the QuickJS sandbox
+// (which runs anywhere WebAssembly does) and the request shapes. The Node-only part is ./node.ts.
+export * from "./sandbox.js";
+export * from "./tir.js";
+export * from "./request.js";
+export { QuickJsSandbox } from "./quickjs.js";
+export type { QuickJsOptions } from "./quickjs.js";
