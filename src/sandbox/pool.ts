@@ -35,7 +35,7 @@ export interface PoolOptions {
   pythonGraceMs?: number;
   /** Calls queued on one QuickJS worker at once (pipelining hides the message round trip). Default 4. */
   pipelineDepth?: number;
-  /** A Python host is replaced after this many calls (fresh mode cannot undo every module-level change). */
+  /** A Python host is replaced after this many calls (fresh mode cannot undo every module-level change). Default 5000. */
   maxCallsPerPythonHost?: number;
   /** Bundled host entry points; found beside the bundle or in dist/node/ by default. */
   workerFile?: string;
@@ -177,11 +177,11 @@ export class SandboxPool {
     };
   }
 
-  /** Resolves once every host wanted now is ready (for benchmarks and tests that exclude start-up). */
+  /** Resolves once every host of a language, spares included, is ready (benchmarks and tests exclude start-up). */
   async warm(language: Language): Promise<void> {
     const group = this.groups[language];
     this.fill(group);
-    while (group.hosts.filter((h) => h.ready && !h.spare).length < group.size) {
+    while (group.hosts.filter((h) => h.ready).length < group.size + group.spares) {
       if (group.startupFailures >= MAX_STARTUP_FAILURES) throw new Error(`cannot start ${language} sandbox hosts`);
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -281,7 +281,7 @@ export class SandboxPool {
     pending.resolve(result);
     host.calls++;
     this.armWatchdog(group, host);
-    const tooOld = group.language === "python" && host.calls >= (this.options.maxCallsPerPythonHost ?? 1000);
+    const tooOld = group.language === "python" && host.calls >= (this.options.maxCallsPerPythonHost ?? 5000);
     if ((m.type === "result" && m.retire) || tooOld) this.retire(group, host, m.type === "result" && m.retire ? "retired after a fatal runtime error" : "recycled");
     else this.pump(group);
   }
