@@ -85,7 +85,9 @@ export interface StopOptions {
   eosTokenIds?: number[];
   /** Generation of a row ends once the decoded generated text contains one of these (e.g. a closing code fence). */
   stopStrings?: string[];
-  /** Detokenizer, required with stopStrings. */
+  /** Generation of a row ends once this returns true for its decoded generated text (e.g. a complete code block). */
+  stopWhen?: (text: string) => boolean;
+  /** Detokenizer, required with stopStrings or stopWhen. */
   decode?: (ids: number[]) => string;
 }
 

@@ -179,7 +179,7 @@ export class OrtWebEngine implements Engine {
     if (!(temperature >= 0)) throw new EngineInputError(`sampling.temperature: must be ≥ 0, got ${temperature}`);
     const topP = sampling.topP ?? 1, topK = sampling.topK ?? 0, seed = sampling.seed ?? 0;
     if (!(topP > 0 && topP <= 1)) throw new EngineInputError(`sampling.topP: must be in (0, 1], got ${topP}`);
-    if (stop.stopStrings?.length && !stop.decode) throw new EngineInputError("stop.stopStrings needs stop.decode (a detokenizer)");
+    if ((stop.stopStrings?.length || stop.stopWhen) && !stop.decode) throw new EngineInputError("stop.stopStrings and stop.stopWhen need stop.decode (a detokenizer)");
     const L = Math.max(...prompts.map((p) => p.length));
     const budget = Math.min(sampling.maxNewTokens, this.maxPositions - L);
     if (budget <= 0) throw new EngineInputError(`prompts: longest prompt (${L} tokens) leaves no room under maxPositions ${this.maxPositions} or maxNewTokens ${sampling.maxNewTokens}`);
@@ -225,9 +225,9 @@ export class OrtWebEngine implements Engine {
         const tok = greedy ? argmax(row) : sampleFrom(row, topK, topP, rand[r]());
         o.tokens.push(tok); o.logp.push(row[tok]); o.entropy.push(ent[r]);
         if (eos.has(tok)) o.finish = "eos";
-        else if (texts) {
+        else if (texts || stop.stopWhen) {
           const text = stop.decode!(o.tokens);
-          if (texts.some((s) => text.includes(s))) o.finish = "stop";
+          if ((texts && texts.some((s) => text.includes(s))) || stop.stopWhen?.(text)) o.finish = "stop";
         }
         if (!o.finish && o.tokens.length >= budget) o.finish = "length";
         if (!o.finish) live++;
