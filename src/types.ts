@@ -114,3 +114,54 @@ export type TurnKind = "code" | "answer" | "void";
 
 /** Outcome of a code turn as the filter sees it. */
 export type ToolOutcome = "valid" | "error" | "timeout" | "oom" | "empty" | "output_limit";
+
+/** One turn of a trajectory. */
+export interface TurnRecord {
+  kind: TurnKind;
+  /** Execution outcome of a code turn. */
+  outcome?: ToolOutcome;
+  /** Policy tokens written in this turn. */
+  policyTokens: number;
+  /** Observation tokens appended after it (mask 0). */
+  observationTokens: number;
+}
+
+/**
+ * One multi-turn rollout (TAO-RL.md §1). Per-token arrays cover the whole sequence (prompt, policy turns,
+ * observations), length L; slot t describes token t.
+ */
+export interface Trajectory {
+  problemId: string;
+  /** Group id: rollouts of the same prompt in one step share it. */
+  group: number;
+  /** Index of this rollout in its group. */
+  sample: number;
+  /** Seed derived from (run seed, step, prompt, sample). */
+  seed: number;
+  policyVersion: number;
+  promptLength: number;
+  /** Token ids [L]: the tokens the policy sampled are kept as sampled (never re-tokenized). */
+  tokens: Int32Array;
+  /** 1 = policy token [L]. */
+  responseMask: Uint8Array;
+  /** log π_old of each policy token at sampling time [L] (0 elsewhere). */
+  samplingLogp: Float32Array;
+  /** Entropy of the sampling distribution at each policy token [L] (0 elsewhere). */
+  samplingEntropy: Float32Array;
+  /** Turn index of each token [L]: -1 for the prompt; observations carry their code turn's index. */
+  turnIndex: Int32Array;
+  /** Post-tool mask g [L]. */
+  postToolMask: Uint8Array;
+  turns: TurnRecord[];
+  toolCalls: number;
+  validToolCalls: number;
+  isVoid: boolean;
+  truncated: boolean;
+  /** The turn limit ended the trajectory before an answer. */
+  hitMaxTurns: boolean;
+  /** The last `\boxed{}` of the response (observations included), or null. */
+  answer: string | null;
+  reward: number;
+  /** The response as text (policy turns and observations). */
+  response: string;
+}
