@@ -7,6 +7,7 @@ import { ShapeError } from "../rl/index.js";
 import { UsageError } from "./args.js";
 import { SHAPE_USAGE, runShape } from "./shape.js";
 import { SERVE_USAGE, runServe } from "./serve.js";
+import { TRAIN_USAGE, runTrain } from "./train.js";
 
 const USAGE = `taorl: TAO-RL for tool-using LLM policies, in WebAssembly
 
@@ -14,12 +15,15 @@ usage:
   taorl start                      shape the bundled sample trajectories and print the filter table
   taorl shape --in F [--out F] [--config F] [--refill] [--seed N]
   taorl serve [--port 8787] [--host 127.0.0.1]
+  taorl train [--model DIR] [--out DIR] [--preset tao-rl] [--seed N] [--steps N] ...
   taorl help [command]
   taorl --version
 
 ${SHAPE_USAGE}
 
-${SERVE_USAGE}`;
+${SERVE_USAGE}
+
+${TRAIN_USAGE}`;
 
 /** The package root: two levels above dist/node/cli.mjs, or above src/cli/ when run from source. */
 function packageRoot(): string {
@@ -50,6 +54,12 @@ export function main(argv: readonly string[]): number {
         runShape(["--in", sample, ...rest], { stdout: () => {}, stderr: io.stdout });
         return 0;
       }
+      case "train":
+        runTrain(rest, { ...io, tty: process.stderr.isTTY }, packageRoot()).catch((e: Error) => {
+          io.stderr(`taorl train: ${e instanceof UsageError ? e.message : `${e.stack ?? e.message}`}\n`);
+          process.exitCode = e instanceof UsageError ? 2 : 1;
+        });
+        return 0;
       case "serve":
         runServe(rest, version(), io).catch((e: Error) => {
           io.stderr(`taorl serve: ${e.message}\n`);

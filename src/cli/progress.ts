@@ -1,0 +1,26 @@
+// A one-line terminal progress bar (redrawn in place on a TTY, one line per update otherwise).
+
+export class ProgressBar {
+  private readonly t0 = Date.now();
+  constructor(private readonly total: number, private readonly write: (s: string) => void, private readonly tty: boolean) {}
+
+  update(done: number, note: string): void {
+    const width = 24;
+    const frac = this.total > 0 ? Math.min(1, done / this.total) : 1;
+    const filled = Math.round(frac * width);
+    const elapsed = (Date.now() - this.t0) / 1000;
+    const eta = done > 0 ? (elapsed / done) * (this.total - done) : NaN;
+    const line = `${String(done).padStart(String(this.total).length)}/${this.total} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${fmt(elapsed)} elapsed, ETA ${Number.isFinite(eta) ? fmt(eta) : "?"} | ${note}`;
+    this.write(this.tty ? `\r\x1b[2K${line}` : `${line}\n`);
+  }
+
+  done(): void {
+    if (this.tty) this.write("\n");
+  }
+}
+
+function fmt(s: number): string {
+  if (s < 60) return `${s.toFixed(0)}s`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}m${String(Math.round(s % 60)).padStart(2, "0")}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+}
