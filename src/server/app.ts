@@ -6,6 +6,7 @@ import { z } from "zod";
 import { resolveTaoRl, taoRlSchema } from "../config.js";
 import { ShapeError } from "../rl/index.js";
 import { RecordError, checkRecord, shapeRecords } from "../trajectories.js";
+import { ToolRequestError, runFusionCode, runTool, type ToolRunner } from "../sandbox/request.js";
 import { openApiDocument } from "./openapi.js";
 import { HttpProblem, problem, type FieldError } from "./problem.js";
 
@@ -18,6 +19,8 @@ export interface AppDeps {
   maxBodyBytes?: number;
   /** Extra facts for /v1/info (runtime, engines, limits). */
   info?: () => Record<string, unknown>;
+  /** Executes tool calls (the sandbox pool); without it the sandbox routes answer 501. */
+  tools?: ToolRunner;
 }
 
 export const shapeRequestSchema = z
@@ -77,7 +80,8 @@ export function createApp(deps: AppDeps): Hono {
 
   if (deps.token) {
     const expected = deps.token;
-    app.use("/v1/*", async (c, next) => {
+    app.use("*", async (c, next) => {
+      if (c.req.path === "/health" || c.req.path === "/openapi.json") return next();
       const auth = c.req.header("authorization") ?? "";
       const m = /^Bearer\s+(.+)$/i.exec(auth);
       if (!m || !sameToken(m[1], expected)) {
@@ -102,6 +106,25 @@ export function createApp(deps: AppDeps): Hono {
   );
 
   app.get("/openapi.json", (c) => c.json(openApiDocument(deps.version)));
+
+  const tools = (): ToolRunner => {
+    if (!deps.tools) throw new HttpProblem(501, "this runtime has no code sandbox (the sandbox pool runs on Node)");
+    return deps.tools;
+  };
+
+  app.post("/v1/sandbox/run", async (c) => {
+    const runner = tools();
+    const body = await jsonBody(c, maxBody);
+    try {
+      return c.json(await runTool(runner, body));
+    } catch (e) {
+      if (e instanceof ToolRequestError) throw new HttpProblem(400, "invalid tool request", e.issues);
+      throw e;
+    }
+  });
+
+  // SandboxFusion's run_code, so trainers that speak it (verl's code tool) can use this sandbox unchanged.
+  app.post("/run_code", async (c) => c.json(await runFusionCode(tools(), await jsonBody(c, maxBody))));
 
   app.post("/v1/tao/shape", async (c) => {
     const raw = await jsonBody(c, maxBody);

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { taoRlSchema } from "../config.js";
 import { trajectoryRecordSchema } from "../trajectories.js";
+import { FusionRunCodeRequestSchema, ToolRequestSchema } from "../sandbox/request.js";
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
 
@@ -26,6 +27,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
         Problem: problemSchema,
         Trajectory: json(trajectoryRecordSchema),
         TaoRlConfig: json(taoRlSchema),
+        ToolRequest: json(ToolRequestSchema),
+        FusionRunCodeRequest: json(FusionRunCodeRequestSchema),
       },
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
@@ -33,6 +36,20 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths: {
       "/health": { get: { summary: "liveness", security: [], responses: { "200": { description: "ok" } } } },
       "/v1/info": { get: { summary: "version, defaults and limits", responses: { "200": { description: "info" }, ...problems(401) } } },
+      "/v1/sandbox/run": {
+        post: {
+          summary: "run one tool call in the WASM sandbox (QuickJS or Pyodide); result, TIR outcome and observation",
+          requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/ToolRequest" } } } },
+          responses: { "200": { description: "status, stdout, stderr, elapsedMs, outcome, observation" }, ...problems(400, 401, 411, 413, 415, 501) },
+        },
+      },
+      "/run_code": {
+        post: {
+          summary: "SandboxFusion-compatible run_code",
+          requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/FusionRunCodeRequest" } } } },
+          responses: { "200": { description: "SandboxFusion response (status, run_result)" }, ...problems(400, 401, 411, 413, 415, 501) },
+        },
+      },
       "/v1/tao/shape": {
         post: {
           summary: "TAO-RL filters, GRPO advantages and the entropy bonus for trajectories produced anywhere",

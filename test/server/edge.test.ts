@@ -87,6 +87,13 @@ describe("edge bundle on workerd", () => {
     expect(out.records[1].advantage).toBeCloseTo(-A, 7);
   });
 
+  it("has no sandbox on the edge yet: 501 with the reason", async () => {
+    const body = JSON.stringify({ language: "javascript", code: "print(1)" });
+    const r = await fetch(`${base}/v1/sandbox/run`, { method: "POST", body, headers: { "content-type": "application/json", authorization: "Bearer edge-token" } });
+    expect(r.status).toBe(501);
+    expect((await r.json()).detail).toMatch(/no code sandbox/);
+  });
+
   it("answers garbage with problem details", async () => {
     const r = await fetch(`${base}/v1/tao/shape`, {
       method: "POST", body: "{oops", headers: { "content-type": "application/json", authorization: "Bearer edge-token" },
