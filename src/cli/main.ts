@@ -8,6 +8,7 @@ import { UsageError } from "./args.js";
 import { SHAPE_USAGE, runShape } from "./shape.js";
 import { SERVE_USAGE, runServe } from "./serve.js";
 import { TRAIN_USAGE, runTrain } from "./train.js";
+import { REPORT_USAGE, runReport } from "./report.js";
 
 const USAGE = `taorl: TAO-RL for tool-using LLM policies, in WebAssembly
 
@@ -16,6 +17,7 @@ usage:
   taorl shape --in F [--out F] [--config F] [--refill] [--seed N]
   taorl serve [--port 8787] [--host 127.0.0.1]
   taorl train [--model DIR] [--out DIR] [--preset tao-rl] [--seed N] [--steps N] ...
+  taorl report RUN [RUN ...] [--out DIR]
   taorl help [command]
   taorl --version
 
@@ -23,7 +25,9 @@ ${SHAPE_USAGE}
 
 ${SERVE_USAGE}
 
-${TRAIN_USAGE}`;
+${TRAIN_USAGE}
+
+${REPORT_USAGE}`;
 
 /** The package root: two levels above dist/node/cli.mjs, or above src/cli/ when run from source. */
 function packageRoot(): string {
@@ -54,6 +58,9 @@ export function main(argv: readonly string[]): number {
         runShape(["--in", sample, ...rest], { stdout: () => {}, stderr: io.stdout });
         return 0;
       }
+      case "report":
+        runReport(rest, io);
+        return 0;
       case "train":
         runTrain(rest, { ...io, tty: process.stderr.isTTY }, packageRoot()).catch((e: Error) => {
           io.stderr(`taorl train: ${e instanceof UsageError ? e.message : `${e.stack ?? e.message}`}\n`);

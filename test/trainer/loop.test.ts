@@ -6,48 +6,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveOptim, resolveRollout, resolveTaoRl } from "../../src/config.js";
-import { TfjsWasmEngine } from "../../src/engine/tfjs-wasm.js";
-import { saveCheckpoint } from "../../src/model/checkpoint.js";
-import { closedVocabTokenizer, TextTokenizer } from "../../src/model/tokenizer.js";
-import { buildPrompt } from "../../src/agent/prompt.js";
 import { SandboxPool } from "../../src/sandbox/node.js";
 import { runTraining } from "../../src/trainer/run.js";
-import type { TaskSource, TrainSettings } from "../../src/trainer/loop.js";
-import { tinyConfig } from "../engine/naive.js";
+import type { TrainSettings } from "../../src/trainer/loop.js";
+import { makeTinyPolicy, tasks } from "./tiny-policy.js";
 
-const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \n.,:;!?'\"()[]{}<>+-*/=_%^&|\\`#$@~";
-const spec = closedVocabTokenizer({ chars, words: ["```", "boxed", "python"], specials: ["<|im_start|>", "<|im_end|>"] });
-const tok = new TextTokenizer(spec.tokenizerJson, spec.tokenizerConfig);
-const V = Object.keys((spec.tokenizerJson.model as { vocab: object }).vocab).length;
-
+let model = "";
 const root = mkdtempSync(join(tmpdir(), "taorl-loop-"));
-const model = join(root, "model");
 const pool = new SandboxPool({ javascriptWorkers: 1 });
 afterAll(async () => { await pool.close(); rmSync(root, { recursive: true, force: true }); });
 
-const question = (i: number) => `Say one (${i}).`;
-const tasks: TaskSource = (_sampler, seed, step, count) =>
-  Array.from({ length: count }, (_, k) => ({ id: `q${step}-${k}-${seed % 7}`, question: question((step * count + k) % 10), answer: "1", level: 1 }));
-
-beforeAll(async () => {
-  // SFT: half the targets say 1, half say 2, so sampling at temperature 1 gives mixed groups.
-  const cfg = tinyConfig({ vocab_size: V, hidden_size: 32, intermediate_size: 64, max_position_embeddings: 256 });
-  const engine = await TfjsWasmEngine.create(cfg, { seed: 1, optim: { lr: 3e-3, weight_decay: 0 } });
-  const seqs = Array.from({ length: 8 }, (_, i) => {
-    const prompt = tok.encode(buildPrompt(question(i)));
-    const target = [...tok.encode(`\\boxed{${i % 2 ? 2 : 1}}`), tok.eosTokenId!];
-    return { ids: [...prompt, ...target], from: prompt.length };
-  });
-  const T = Math.max(...seqs.map((s) => s.ids.length));
-  const tokens = new Int32Array(8 * T), w = new Float32Array(8 * T), v = new Float32Array(8 * T);
-  const n = seqs.reduce((a, s) => a + s.ids.length - s.from, 0);
-  seqs.forEach((s, b) => s.ids.forEach((id, t) => { tokens[b * T + t] = id; if (t >= s.from) w[b * T + t] = -1 / n; }));
-  for (let i = 0; i < 60; i++) await engine.step({ B: 8, T, tokens }, { w, v });
-  await saveCheckpoint(model, cfg, await engine.weights(), {
-    extra: { "tokenizer.json": JSON.stringify(spec.tokenizerJson), "tokenizer_config.json": JSON.stringify(spec.tokenizerConfig) },
-  });
-  engine.dispose();
-}, 120_000);
+beforeAll(async () => { model = await makeTinyPolicy(root); }, 120_000);
 
 const settings = (): TrainSettings => ({
   runSeed: 11,
