@@ -9,6 +9,7 @@ import { SHAPE_USAGE, runShape } from "./shape.js";
 import { SERVE_USAGE, runServe } from "./serve.js";
 import { TRAIN_USAGE, runTrain } from "./train.js";
 import { REPORT_USAGE, runReport } from "./report.js";
+import { ABLATION_USAGE, runAblation } from "./ablation.js";
 
 const USAGE = `taorl: TAO-RL for tool-using LLM policies, in WebAssembly
 
@@ -18,6 +19,7 @@ usage:
   taorl serve [--port 8787] [--host 127.0.0.1]
   taorl train [--model DIR] [--out DIR] [--preset tao-rl] [--seed N] [--steps N] ...
   taorl report RUN [RUN ...] [--out DIR]
+  taorl ablation [--presets ...] [--seeds 0,1,2] [--steps N]
   taorl help [command]
   taorl --version
 
@@ -27,7 +29,9 @@ ${SERVE_USAGE}
 
 ${TRAIN_USAGE}
 
-${REPORT_USAGE}`;
+${REPORT_USAGE}
+
+${ABLATION_USAGE}`;
 
 /** The package root: two levels above dist/node/cli.mjs, or above src/cli/ when run from source. */
 function packageRoot(): string {
@@ -60,6 +64,12 @@ export function main(argv: readonly string[]): number {
       }
       case "report":
         runReport(rest, io);
+        return 0;
+      case "ablation":
+        runAblation(rest, { ...io, tty: process.stderr.isTTY }, packageRoot()).catch((e: Error) => {
+          io.stderr(`taorl ablation: ${e instanceof UsageError ? e.message : `${e.stack ?? e.message}`}\n`);
+          process.exitCode = e instanceof UsageError ? 2 : 1;
+        });
         return 0;
       case "train":
         runTrain(rest, { ...io, tty: process.stderr.isTTY }, packageRoot()).catch((e: Error) => {
