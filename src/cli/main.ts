@@ -10,11 +10,12 @@ import { SERVE_USAGE, runServe } from "./serve.js";
 import { TRAIN_USAGE, runTrain } from "./train.js";
 import { REPORT_USAGE, runReport } from "./report.js";
 import { ABLATION_USAGE, runAblation } from "./ablation.js";
+import { runStart } from "./start.js";
 
 const USAGE = `taorl: TAO-RL for tool-using LLM policies, in WebAssembly
 
 usage:
-  taorl start                      shape the bundled sample trajectories and print the filter table
+  taorl start [--minutes 3]        on-device adaptation demo: evaluate, adapt with tao-rl, evaluate, report
   taorl shape --in F [--out F] [--config F] [--refill] [--seed N]
   taorl serve [--port 8787] [--host 127.0.0.1]
   taorl train [--model DIR] [--out DIR] [--preset tao-rl] [--seed N] [--steps N] ...
@@ -55,13 +56,12 @@ export function main(argv: readonly string[]): number {
       case "shape":
         runShape(rest, io);
         return 0;
-      case "start": {
-        const sample = join(packageRoot(), "examples", "trajectories.jsonl");
-        io.stdout(`taorl start: TAO-RL shaping of the sample rollouts in examples/trajectories.jsonl\n` +
-          `(the training runtime is not bundled yet; see README)\n\n`);
-        runShape(["--in", sample, ...rest], { stdout: () => {}, stderr: io.stdout });
+      case "start":
+        runStart(rest, { ...io, tty: process.stderr.isTTY }, packageRoot()).catch((e: Error) => {
+          io.stderr(`taorl start: ${e instanceof UsageError ? e.message : `${e.stack ?? e.message}`}\n`);
+          process.exitCode = e instanceof UsageError ? 2 : 1;
+        });
         return 0;
-      }
       case "report":
         runReport(rest, io);
         return 0;

@@ -10,7 +10,7 @@ import { UsageError, parseArgs } from "./args.js";
 import { ProgressBar } from "./progress.js";
 
 export const TRAIN_USAGE = `taorl train [--model models/default] [--out runs/<preset>-s<seed>] [--preset tao-rl]
-            [--seed 0] [--steps 50] [--config cfg.json] [--eval-every 10] [--eval-problems 32] [--eval-k 4]
+            [--seed 0] [--steps 50] [--minutes M] [--config cfg.json] [--eval-every 10] [--eval-problems 32] [--eval-k 4]
 
   Presets: ${Object.keys(PRESETS).join(", ")}. --config: {"tao": {...}, "rollout": {...}, "optim": {...}}
   with TAO-RL.md option names; it is applied on top of the preset. Re-running with the same --out
@@ -19,10 +19,11 @@ export const TRAIN_USAGE = `taorl train [--model models/default] [--out runs/<pr
 export interface TrainCliResult {
   dir: string;
   steps: number;
+  evals: Array<{ step: number; avg_at_k: number; pass_at_k: number; k: number }>;
 }
 
 export async function runTrain(argv: readonly string[], io: { stdout: (s: string) => void; stderr: (s: string) => void; tty?: boolean }, root: string): Promise<TrainCliResult> {
-  const { opts, rest } = parseArgs(argv, { values: ["model", "out", "preset", "seed", "steps", "config", "eval-every", "eval-problems", "eval-k"], flags: [] });
+  const { opts, rest } = parseArgs(argv, { values: ["model", "out", "preset", "seed", "steps", "minutes", "config", "eval-every", "eval-problems", "eval-k"], flags: [] });
   if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
   const preset = opts.preset ?? "tao-rl";
   if (!(preset in PRESETS)) throw new UsageError(`--preset: unknown "${preset}" (valid: ${Object.keys(PRESETS).join(", ")})`);
@@ -31,6 +32,8 @@ export async function runTrain(argv: readonly string[], io: { stdout: (s: string
     if (!Number.isInteger(v) || v < min) throw new UsageError(`--${name}: expected an integer ≥ ${min}, got ${opts[name]}`);
     return v;
   };
+  const minutes = opts.minutes === undefined ? undefined : Number(opts.minutes);
+  if (minutes !== undefined && !(minutes > 0)) throw new UsageError(`--minutes: expected a positive number, got ${opts.minutes}`);
   const seed = int("seed", 0), steps = int("steps", 50, 1), evalEvery = int("eval-every", 10), evalN = int("eval-problems", 32), evalK = int("eval-k", 4, 1);
   const model = opts.model ?? join(root, "models", "default");
   if (!existsSync(join(model, "config.json"))) throw new UsageError(`--model ${model}: no config.json (expected a Hugging Face model folder)`);
@@ -63,13 +66,14 @@ export async function runTrain(argv: readonly string[], io: { stdout: (s: string
     io.stdout(`taorl train: preset ${preset}, seed ${seed}, ${steps} steps, model ${model}\nrun folder: ${dir}\n`);
     const r = await runTraining({
       dir, model, settings, preset, steps, checkpointEvery: 5, evalEvery, evalProblems, evalK, runTool: pool.run.bind(pool), signal: abort.signal,
+      until: minutes === undefined ? undefined : Date.now() + minutes * 60_000,
       onStep: (m) => bar.update(m.step, `reward ${m.rollout.reward_mean.toFixed(2)} kept ${m.filter.groupsKept}/${m.filter.groups}` +
         ` H ${(m.loss?.entropy_mean ?? 0).toFixed(2)} ${(m.time_ms.total / 1000).toFixed(1)}s/step${m.skipped ? " (skipped)" : ""}`),
       onEval: (e) => io.stderr(`${io.tty ? "\r\x1b[2K" : ""}eval @ step ${e.step}: avg@${e.k} ${e.avg_at_k.toFixed(3)}, pass@${e.k} ${e.pass_at_k.toFixed(3)}, valid exec ${e.valid_exec_rate.toFixed(2)}\n`),
     });
     bar.done();
     io.stdout(`${r.stopped ? "stopped" : "finished"} at step ${r.state.step}${r.resumed ? " (resumed)" : ""}; metrics: ${join(dir, "metrics.jsonl")}, checkpoint: ${join(dir, "checkpoint")}\n`);
-    return { dir, steps: r.state.step };
+    return { dir, steps: r.state.step, evals: r.evals };
   } finally {
     process.removeListener("SIGINT", onSigint);
     await pool.close();

@@ -48,6 +48,8 @@ export interface RunOptions {
   runTool: (call: ToolCall) => Promise<SandboxResult>;
   /** Stop after the current step (then checkpoint). */
   signal?: AbortSignal;
+  /** Time budget: no step starts after this (epoch ms); the run then evaluates and checkpoints. */
+  until?: number;
   onStep?: (m: StepMetrics, state: TrainState) => void;
   onEval?: (e: EvalResult & { step: number }) => void;
 }
@@ -105,14 +107,20 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   let stopped = false;
   try {
     if (o.evalEvery > 0 && o.evalProblems.length > 0 && state.step === 0) await runEval();
+    let outOfTime = false;
     while (state.step < o.steps) {
       if (o.signal?.aborted) { stopped = true; break; }
+      if (o.until !== undefined && Date.now() >= o.until) { outOfTime = true; break; }
       const m = await trainStep(deps, o.settings, state);
       appendFileSync(metricsPath, `${JSON.stringify({ preset: o.preset, ...m })}\n`);
       o.onStep?.(m, state);
       const last = state.step === o.steps;
       if (o.evalEvery > 0 && o.evalProblems.length > 0 && (state.step % o.evalEvery === 0 || last)) await runEval();
       if (state.step % o.checkpointEvery === 0 || last) await save();
+    }
+    if (outOfTime) {
+      if (o.evalEvery > 0 && o.evalProblems.length > 0 && evals[evals.length - 1]?.step !== state.step) await runEval();
+      await save();
     }
     if (stopped) await save();
   } finally {
