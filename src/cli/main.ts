@@ -11,6 +11,7 @@ import { TRAIN_USAGE, runTrain } from "./train.js";
 import { REPORT_USAGE, runReport } from "./report.js";
 import { ABLATION_USAGE, runAblation } from "./ablation.js";
 import { runStart } from "./start.js";
+import { PRETRAIN_USAGE, runPretrain } from "./pretrain.js";
 
 const USAGE = `taorl: TAO-RL for tool-using LLM policies, in WebAssembly
 
@@ -19,6 +20,7 @@ usage:
   taorl shape --in F [--out F] [--config F] [--refill] [--seed N]
   taorl serve [--port 8787] [--host 127.0.0.1]
   taorl train [--model DIR] [--out DIR] [--preset tao-rl] [--seed N] [--steps N] ...
+  taorl pretrain [--out models/default] [--seed N] [--steps N]
   taorl report RUN [RUN ...] [--out DIR]
   taorl ablation [--presets ...] [--seeds 0,1,2] [--steps N]
   taorl help [command]
@@ -32,7 +34,9 @@ ${TRAIN_USAGE}
 
 ${REPORT_USAGE}
 
-${ABLATION_USAGE}`;
+${ABLATION_USAGE}
+
+${PRETRAIN_USAGE}`;
 
 /** The package root: two levels above dist/node/cli.mjs, or above src/cli/ when run from source. */
 function packageRoot(): string {
@@ -64,6 +68,12 @@ export function main(argv: readonly string[]): number {
         return 0;
       case "report":
         runReport(rest, io);
+        return 0;
+      case "pretrain":
+        runPretrain(rest, { ...io, tty: process.stderr.isTTY }, packageRoot()).catch((e: Error) => {
+          io.stderr(`taorl pretrain: ${e instanceof UsageError ? e.message : `${e.stack ?? e.message}`}\n`);
+          process.exitCode = e instanceof UsageError ? 2 : 1;
+        });
         return 0;
       case "ablation":
         runAblation(rest, { ...io, tty: process.stderr.isTTY }, packageRoot()).catch((e: Error) => {
