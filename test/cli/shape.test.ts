@@ -146,8 +146,8 @@ describe("taorl shape", () => {
 });
 
 describe("taorl start", () => {
-  it("prints the shaping table of the bundled sample", () => {
-    const r = taorl("start");
+  it("without an embedded policy, prints the shaping table of the bundled sample", () => {
+    const r = taorl("start", "--model", join(dir(), "no-model"));
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/groups\s+8\n/);
     expect(r.stdout).toMatch(/groups kept\s+5\n/);
