@@ -3,7 +3,7 @@
 import { readFile, writeFile, rename, mkdir } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parseHfConfig, toHfConfig, checkWeights, parameterSpecs, type ArchConfig, type Weights } from "./config.js";
+import { parseHfConfig, toHfConfig, checkWeights, parameterSpecs, ModelConfigError, type ArchConfig, type Weights } from "./config.js";
 import { TextTokenizer, TokenizerError } from "./tokenizer.js";
 import { readSafetensors, toFloat32, writeSafetensors, SafetensorsError, type SafeDtype, type TensorToWrite } from "./safetensors.js";
 
@@ -14,21 +14,52 @@ export function weightsFromSafetensors(bytes: Uint8Array, into: Weights = new Ma
   return into;
 }
 
-/** Read config.json and the weights of a checkpoint folder, validated against each other. */
+/** A file of a checkpoint folder: its bytes, or an error naming the folder and what is missing. */
+async function readFolderFile(dir: string, name: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(join(dir, name));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" && !existsSync(dir)) throw new ModelConfigError(`${dir}: no such model folder`);
+    if (code === "ENOENT") throw new ModelConfigError(`${dir}: no ${name} (${what})`);
+    throw new ModelConfigError(`${join(dir, name)}: ${(e as Error).message}`);
+  }
+}
+
+/** Re-throw an error of the same class with the file it is about in front of its message. */
+function inFile(path: string, e: unknown): never {
+  if (e instanceof SafetensorsError) throw new SafetensorsError(`${path}: ${e.message}`);
+  if (e instanceof ModelConfigError) throw new ModelConfigError(`${path}: ${e.message}`);
+  throw e;
+}
+
+/** Read config.json and the weights of a checkpoint folder, validated against each other; errors name the file. */
 export async function loadCheckpoint(dir: string): Promise<{ config: ArchConfig; weights: Weights }> {
-  const config = parseHfConfig(JSON.parse(await readFile(join(dir, "config.json"), "utf8")));
+  const configPath = join(dir, "config.json");
+  let raw: unknown;
+  try {
+    raw = JSON.parse((await readFolderFile(dir, "config.json", "not a Hugging Face model folder")).toString("utf8"));
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new ModelConfigError(`${configPath}: not valid JSON (${e.message})`);
+    throw e;
+  }
+  let config: ArchConfig;
+  try { config = parseHfConfig(raw); } catch (e) { inFile(dir, e); }
   const weights: Weights = new Map();
   const index = join(dir, "model.safetensors.index.json");
+  let files: string[];
   if (existsSync(index)) {
     const map = (JSON.parse(await readFile(index, "utf8")) as { weight_map?: Record<string, string> }).weight_map;
     if (!map) throw new SafetensorsError(`${index}: no "weight_map"`);
-    for (const file of new Set(Object.values(map))) weightsFromSafetensors(new Uint8Array(await readFile(join(dir, file))), weights);
-  } else {
-    weightsFromSafetensors(new Uint8Array(await readFile(join(dir, "model.safetensors"))), weights);
+    files = [...new Set(Object.values(map))];
+  } else files = ["model.safetensors"];
+  for (const file of files) {
+    const bytes = new Uint8Array(await readFolderFile(dir, file, "the weights"));
+    try { weightsFromSafetensors(bytes, weights); } catch (e) { inFile(join(dir, file), e); }
   }
   for (const name of [...weights.keys()]) if (name.endsWith("rotary_emb.inv_freq")) weights.delete(name);
   if (config.tieWordEmbeddings) weights.delete("lm_head.weight");
-  checkWeights(config, weights);
+  try { checkWeights(config, weights); } catch (e) { inFile(join(dir, files.length === 1 ? files[0] : "model.safetensors.index.json"), e); }
   return { config, weights };
 }
 
@@ -68,4 +99,18 @@ export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
     throw new TokenizerError(`${dir}: tokenizer files are not valid JSON (${(e as Error).message})`);
   }
   return new TextTokenizer(json, config);
+}
+
+/**
+ * A model folder for inference: config.json, the weights and the tokenizer, checked against each other.
+ * The tokenizer may know fewer ids than vocab_size (published checkpoints pad the embedding), never more:
+ * an id at or past vocab_size would have no embedding row.
+ */
+export async function loadModelFolder(dir: string): Promise<{ config: ArchConfig; weights: Weights; tokenizer: TextTokenizer }> {
+  const { config, weights } = await loadCheckpoint(dir);
+  const tokenizer = await loadTokenizer(dir);
+  if (tokenizer.vocabSize > config.vocabSize) {
+    throw new TokenizerError(`${dir}: tokenizer.json has ${tokenizer.vocabSize} ids but config.json's vocab_size is ${config.vocabSize}: ids ${config.vocabSize}..${tokenizer.vocabSize - 1} would have no embedding (tokenizer from another model?)`);
+  }
+  return { config, weights, tokenizer };
 }
