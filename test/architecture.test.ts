@@ -47,7 +47,8 @@ const mayImport: Record<string, readonly string[]> = {
   trajectories: ["types", "config", "rl"],
   rl: ["types"],
   model: ["types", "config"],
-  engine: ["types", "config", "model"],
+  // engine → protocol: the engine worker host and client speak src/protocol/engine-messages.ts (types only).
+  engine: ["types", "config", "model", "protocol"],
   sandbox: ["types"],
   protocol: ["types"],
   agent: ["types", "config", "rl", "engine", "sandbox", "model"],
