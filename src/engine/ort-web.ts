@@ -7,11 +7,11 @@ import * as ort from "onnxruntime-web";
 import { checkWeights, parameterSpecs, type ArchConfig, type Weights } from "../model/config.js";
 import { buildGraph, graphWeights, GRAPH_MASK_VALUE } from "./onnx-graph.js";
 import {
-  checkTokenBatch, EngineInputError, seededUniform,
-  type Engine, type EngineInfo, type FinishReason, type Generation, type SamplingOptions, type ScoreOptions, type ScoreResult,
+  checkTokenBatch, EngineInputError,
+  type Engine, type EngineInfo, type Generation, type SamplingOptions, type ScoreOptions, type ScoreResult,
   type StopOptions, type TokenBatch,
 } from "./engine.js";
-import { argmax, sampleFrom } from "./sampling.js";
+import { decodeLoop } from "./decode.js";
 
 export interface OrtEngineOptions {
   weights: Weights;
@@ -160,96 +160,34 @@ export class OrtWebEngine implements Engine {
     return out.logits.data as Float32Array;
   }
 
-  /**
-   * Batched generation with a KV cache. Prompts are left-padded to a common length; padded slots are
-   * masked as keys and each row's positions start at 0 at its first real token, so a row's logits equal
-   * those of the full forward pass over that row alone. Finished rows keep decoding (ignored) until every
-   * row is done or the budget is spent.
-   */
+  /** Batched generation with a KV cache (decode.ts: left padding, seeded sampling, stop conditions). */
   async generate(prompts: Int32Array[], sampling: SamplingOptions, stop: StopOptions = {}): Promise<Generation[]> {
-    const B = prompts.length;
-    if (B === 0) return [];
-    const V = this.config.vocabSize;
-    prompts.forEach((p, r) => {
-      if (p.length === 0) throw new EngineInputError(`prompts[${r}]: empty prompt`);
-      checkTokenBatch({ B: 1, T: p.length, tokens: p }, V, `prompts[${r}]`);
-    });
-    const temperature = sampling.temperature ?? 1;
-    const greedy = temperature === 0;
-    if (!(temperature >= 0)) throw new EngineInputError(`sampling.temperature: must be ≥ 0, got ${temperature}`);
-    const topP = sampling.topP ?? 1, topK = sampling.topK ?? 0, seed = sampling.seed ?? 0;
-    if (!(topP > 0 && topP <= 1)) throw new EngineInputError(`sampling.topP: must be in (0, 1], got ${topP}`);
-    if ((stop.stopStrings?.length || stop.stopWhen) && !stop.decode) throw new EngineInputError("stop.stopStrings and stop.stopWhen need stop.decode (a detokenizer)");
-    const L = Math.max(...prompts.map((p) => p.length));
-    const budget = Math.min(sampling.maxNewTokens, this.maxPositions - L);
-    if (budget <= 0) throw new EngineInputError(`prompts: longest prompt (${L} tokens) leaves no room under maxPositions ${this.maxPositions} or maxNewTokens ${sampling.maxNewTokens}`);
-    const eos = new Set(stop.eosTokenIds ?? []);
-    const rand = prompts.map((_, r) => seededUniform(seed * 1_000_003 + r));
-    const pad = prompts.map((p) => L - p.length);
-
-    const out = prompts.map(() => ({ tokens: [] as number[], logp: [] as number[], entropy: [] as number[], finish: null as FinishReason | null }));
     const { numKvHeads: KV, headDim: dh, numLayers } = this.config;
-    // Prefill feeds.
-    const ids = new BigInt64Array(B * L), pos = new BigInt64Array(B * L);
-    let keyMask = new Float32Array(B * L);
-    for (let r = 0; r < B; r++) {
-      for (let j = 0; j < L; j++) {
-        const real = j >= pad[r];
-        ids[r * L + j] = BigInt(real ? prompts[r][j - pad[r]] : 0);
-        pos[r * L + j] = BigInt(real ? j - pad[r] : 0);
-        keyMask[r * L + j] = real ? 0 : GRAPH_MASK_VALUE;
-      }
-    }
-    let cache: Record<string, ort.Tensor> = {};
-    const empty = new Float32Array(0);
-    for (let l = 0; l < numLayers; l++) {
-      cache[`past_key_${l}`] = new ort.Tensor("float32", empty, [B, KV, 0, dh]);
-      cache[`past_value_${l}`] = new ort.Tensor("float32", empty, [B, KV, 0, dh]);
-    }
     const fetches = ["logprobs", "entropy", ...Array.from({ length: numLayers }, (_, l) => [`present_key_${l}`, `present_value_${l}`]).flat()];
-    const temp = new ort.Tensor("float32", Float32Array.of(greedy ? 1 : temperature), [1]);
-    let feedIds = new ort.Tensor("int64", ids, [B, L]), feedPos = new ort.Tensor("int64", pos, [B, L]);
-    let total = L;
-    const texts = stop.stopStrings?.length ? stop.stopStrings : null;
-    for (let step = 0; step < budget; step++) {
-      const res = await this.serial(() => this.run(this.decodeSession, {
-        input_ids: feedIds, position_ids: feedPos, key_mask: new ort.Tensor("float32", keyMask, [B, total]), temperature: temp, ...cache,
-      }, fetches));
-      const lp = res.logprobs.data as Float32Array, ent = res.entropy.data as Float32Array;
-      const next = new BigInt64Array(B), nextPos = new BigInt64Array(B);
-      let live = 0;
-      for (let r = 0; r < B; r++) {
-        const o = out[r];
-        if (o.finish) continue;
-        const row = lp.subarray(r * V, (r + 1) * V);
-        const tok = greedy ? argmax(row) : sampleFrom(row, topK, topP, rand[r]());
-        o.tokens.push(tok); o.logp.push(row[tok]); o.entropy.push(ent[r]);
-        if (eos.has(tok)) o.finish = "eos";
-        else if (texts || stop.stopWhen) {
-          const text = stop.decode!(o.tokens);
-          if ((texts && texts.some((s) => text.includes(s))) || stop.stopWhen?.(text)) o.finish = "stop";
+    return decodeLoop(prompts, sampling, stop, this.config.vocabSize, this.maxPositions, (temperature) => {
+      const temp = new ort.Tensor("float32", Float32Array.of(temperature), [1]);
+      let cache: Record<string, ort.Tensor> | null = null;
+      return async (ids, positions, keyMask, B, S, total) => {
+        if (!cache) {
+          cache = {};
+          const empty = new Float32Array(0);
+          for (let l = 0; l < numLayers; l++) {
+            cache[`past_key_${l}`] = new ort.Tensor("float32", empty, [B, KV, 0, dh]);
+            cache[`past_value_${l}`] = new ort.Tensor("float32", empty, [B, KV, 0, dh]);
+          }
         }
-        if (!o.finish && o.tokens.length >= budget) o.finish = "length";
-        if (!o.finish) live++;
-        next[r] = BigInt(tok);
-        nextPos[r] = BigInt(total - pad[r]);
-      }
-      if (live === 0) break;
-      cache = {};
-      for (let l = 0; l < numLayers; l++) {
-        cache[`past_key_${l}`] = res[`present_key_${l}`];
-        cache[`past_value_${l}`] = res[`present_value_${l}`];
-      }
-      const grown = new Float32Array(B * (total + 1));
-      for (let r = 0; r < B; r++) grown.set(keyMask.subarray(r * total, (r + 1) * total), r * (total + 1));
-      keyMask = grown;
-      total++;
-      feedIds = new ort.Tensor("int64", next, [B, 1]);
-      feedPos = new ort.Tensor("int64", nextPos, [B, 1]);
-    }
-    return out.map((o) => ({
-      tokens: Int32Array.from(o.tokens), logp: Float32Array.from(o.logp), entropy: Float32Array.from(o.entropy), finishReason: o.finish ?? "length",
-    }));
+        const res = await this.serial(() => this.run(this.decodeSession, {
+          input_ids: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [B, S]),
+          position_ids: new ort.Tensor("int64", BigInt64Array.from(positions, BigInt), [B, S]),
+          key_mask: new ort.Tensor("float32", keyMask, [B, total]), temperature: temp, ...cache,
+        }, fetches));
+        for (let l = 0; l < numLayers; l++) {
+          cache[`past_key_${l}`] = res[`present_key_${l}`];
+          cache[`past_value_${l}`] = res[`present_value_${l}`];
+        }
+        return { logprobs: res.logprobs.data as Float32Array, entropy: res.entropy.data as Float32Array };
+      };
+    });
   }
 
   dispose(): void {

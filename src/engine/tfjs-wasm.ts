@@ -14,10 +14,11 @@ import { checkWeights, parameterSpecs, ropeTables, type ArchConfig, type ParamSp
 import type { OptimOptions } from "../config.js";
 import {
   checkCoefficient, checkTokenBatch, EngineInputError, initWeights,
-  type EngineInfo, type ScoreOptions, type ScoreResult, type StepCoefficients, type StepOptions, type StepResult,
+  type EngineInfo, type Generation, type SamplingOptions, type StopOptions, type ScoreOptions, type ScoreResult, type StepCoefficients, type StepOptions, type StepResult,
   type TokenBatch, type TrainableEngine,
 } from "./engine.js";
 import { EMBED, toEngineLayout, toHfLayout } from "./layout.js";
+import { decodeLoop } from "./decode.js";
 
 /** Additive causal-mask value; exp(-1e9 - max) is exactly 0 in float32 (the ONNX graphs use the same). */
 export const MASK_VALUE = -1e9;
@@ -166,31 +167,34 @@ export class TfjsWasmEngine implements TrainableEngine {
   }
 
   /** x [B,h,S,dh] rotated: x·cos + rotate_half(x)·sin. */
-  private applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  private applyRope(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor4D {
     const half = this.config.headDim / 2;
     const x1 = x.slice([0, 0, 0, 0], [-1, -1, -1, half]);
     const x2 = x.slice([0, 0, 0, half], [-1, -1, -1, half]);
     return x.mul(cos).add(tf.concat([x2.neg(), x1], 3).mul(sin));
   }
 
-  /** Logits [B*S, V] of ids [B, S] (positions 0..S-1). Call inside tidy. */
-  logits(ids: tf.Tensor2D): tf.Tensor2D {
+  /**
+   * The decoder layers over x [B*S, D]. cos/sin broadcast against [B,h,S,dh]; mask against the scores
+   * [B,KV,rep*S,P+S] (grouped query row r is position r % S). With `past`, each layer's keys/values
+   * [B,KV,P,dh] come first and `present` receives the extended ones. Call inside tidy.
+   */
+  private layers(x: tf.Tensor2D, B: number, S: number, cos: tf.Tensor, sin: tf.Tensor, mask: tf.Tensor,
+    past?: Array<{ k: tf.Tensor4D; v: tf.Tensor4D }>, present?: Array<{ k: tf.Tensor4D; v: tf.Tensor4D }>): tf.Tensor2D {
     const c = this.config;
-    const [B, S] = ids.shape;
     const N = B * S, H = c.numHeads, KV = c.numKvHeads, dh = c.headDim, rep = H / KV;
-    const { cos, sin } = this.ropeFor(S);
-    const mask = this.maskFor(rep, S);
     const scale = 1 / Math.sqrt(dh);
-    let x = tf.gather(this.p(EMBED), ids.reshape([N])) as tf.Tensor2D;
     for (let l = 0; l < c.numLayers; l++) {
       const pre = `model.layers.${l}.`;
       const h = this.rmsNorm(x, this.p(`${pre}input_layernorm.weight`));
       const q = this.linear(h, `${pre}self_attn.q_proj`, c.qkvBias).reshape([B, S, H, dh]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
       const k = this.linear(h, `${pre}self_attn.k_proj`, c.qkvBias).reshape([B, S, KV, dh]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
-      const v = this.linear(h, `${pre}self_attn.v_proj`, c.qkvBias).reshape([B, S, KV, dh]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
+      let v = this.linear(h, `${pre}self_attn.v_proj`, c.qkvBias).reshape([B, S, KV, dh]).transpose([0, 2, 1, 3]) as tf.Tensor4D;
       // Grouped queries share a key/value head: q [B,H,S,dh] → [B,KV,rep*S,dh], no key/value copies.
       const qg = this.applyRope(q, cos, sin).reshape([B, KV, rep * S, dh]);
-      const kr = this.applyRope(k, cos, sin);
+      let kr = this.applyRope(k, cos, sin);
+      if (past?.[l]) { kr = tf.concat([past[l].k, kr], 2); v = tf.concat([past[l].v, v], 2); }
+      present?.push({ k: kr, v });
       const att = tf.softmax(tf.matMul(qg, kr, false, true).mul(scale).add(mask));
       const ctx = tf.matMul(att, v).reshape([B, H, S, dh]).transpose([0, 2, 1, 3]).reshape([N, H * dh]) as tf.Tensor2D;
       x = x.add(this.linear(ctx, `${pre}self_attn.o_proj`, c.oBias));
@@ -199,9 +203,59 @@ export class TfjsWasmEngine implements TrainableEngine {
       const up = mm(h2, this.p(`${pre}mlp.up_proj.weight`) as tf.Tensor2D);
       x = x.add(mm(gate.mul(gate.sigmoid()).mul(up), this.p(`${pre}mlp.down_proj.weight`) as tf.Tensor2D));
     }
+    return x;
+  }
+
+  /** Final norm and head: logits [rows, V]. Call inside tidy. */
+  private head(x: tf.Tensor2D): tf.Tensor2D {
     const hf = this.rmsNorm(x, this.p("model.norm.weight"));
-    const head = c.tieWordEmbeddings ? tf.transpose(this.p(EMBED)) : this.p("lm_head.weight");
+    const head = this.config.tieWordEmbeddings ? tf.transpose(this.p(EMBED)) : this.p("lm_head.weight");
     return mm(hf, head as tf.Tensor2D);
+  }
+
+  /** Logits [B*S, V] of ids [B, S] (positions 0..S-1). Call inside tidy. */
+  logits(ids: tf.Tensor2D): tf.Tensor2D {
+    const [B, S] = ids.shape;
+    const { cos, sin } = this.ropeFor(S);
+    const x = tf.gather(this.p(EMBED), ids.reshape([B * S])) as tf.Tensor2D;
+    return this.head(this.layers(x, B, S, cos, sin, this.maskFor(this.config.numHeads / this.config.numKvHeads, S)));
+  }
+
+  /**
+   * Batched generation with a KV cache (decode.ts: left padding, seeded sampling, stop conditions): the
+   * tfjs peer of OrtWebEngine.generate, same tokens for the same seed up to float rounding.
+   */
+  async generate(prompts: Int32Array[], sampling: SamplingOptions, stop: StopOptions = {}): Promise<Generation[]> {
+    const c = this.config;
+    const rep = c.numHeads / c.numKvHeads, dh = c.headDim, V = c.vocabSize;
+    let cache: Array<{ k: tf.Tensor4D; v: tf.Tensor4D }> | undefined;
+    try {
+      return await decodeLoop(prompts, sampling, stop, V, c.maxPositionEmbeddings, (temperature) => async (ids, positions, keyMask, B, S, total) => {
+        const P = total - S;
+        const causal = new Float32Array(rep * S * total);
+        for (let r = 0; r < rep * S; r++) for (let k = P + (r % S) + 1; k < total; k++) causal[r * total + k] = MASK_VALUE;
+        const present: Array<{ k: tf.Tensor4D; v: tf.Tensor4D }> = [];
+        const [lp, ent] = tf.tidy(() => {
+          const rope = this.ropeFor(total);
+          const posT = tf.tensor1d(positions, "int32");
+          const cos = tf.gather(rope.cos, posT).reshape([B, 1, S, dh]), sin = tf.gather(rope.sin, posT).reshape([B, 1, S, dh]);
+          const mask = tf.tensor2d(causal, [rep * S, total]).add(tf.tensor2d(keyMask, [B, total]).reshape([B, 1, 1, total]));
+          const x = this.layers(tf.gather(this.p(EMBED), tf.tensor1d(ids, "int32")) as tf.Tensor2D, B, S, cos, sin, mask, cache, present);
+          const last = x.reshape([B, S, c.hiddenSize]).slice([0, S - 1, 0], [-1, 1, -1]).reshape([B, c.hiddenSize]) as tf.Tensor2D;
+          const z = this.head(last);
+          const logprobs = tf.logSoftmax(temperature === 1 ? z : z.div(temperature));
+          for (const kv of present) { tf.keep(kv.k); tf.keep(kv.v); }
+          return [logprobs, logprobs.exp().mul(logprobs).sum(-1).neg()];
+        });
+        for (const kv of cache ?? []) { kv.k.dispose(); kv.v.dispose(); }
+        cache = present;
+        const [lv, ev] = [(await lp.data()) as Float32Array, (await ent.data()) as Float32Array];
+        lp.dispose(); ent.dispose();
+        return { logprobs: lv, entropy: ev };
+      });
+    } finally {
+      for (const kv of cache ?? []) { kv.k.dispose(); kv.v.dispose(); }
+    }
   }
 
   /** Logits of every position [B, T, V] (for parity checks and tests). */

@@ -46,6 +46,22 @@ describe("ORT decode with KV cache", () => {
     });
   }
 
+  it("tfjs KV decode generates what ORT generates (same tokens, logp and entropy within 1e-4), prompts of different lengths", async () => {
+    const cfg = tinyConfig(TINY_VARIANTS[2][1]);
+    const weights = randomWeights(cfg, 12, 0.5);
+    const tj = await TfjsWasmEngine.create(cfg, { weights });
+    const ox = await OrtWebEngine.create(cfg, { weights, maxPositions: 64 });
+    const prompts = [randomTokens(1, 5, cfg.vocabSize, 1), randomTokens(1, 2, cfg.vocabSize, 2), randomTokens(1, 9, cfg.vocabSize, 3)];
+    for (const sampling of [{ temperature: 0, maxNewTokens: 10 }, { temperature: 0.9, topK: 20, seed: 3, maxNewTokens: 10 }]) {
+      const [a, b] = [await tj.generate(prompts, sampling), await ox.generate(prompts, sampling)];
+      expect(a.map((g) => [...g.tokens])).toEqual(b.map((g) => [...g.tokens]));
+      const err = Math.max(...a.map((g, r) => Math.max(maxAbs(g.logp, b[r].logp), maxAbs(g.entropy, b[r].entropy))));
+      expect(err).toBeLessThan(1e-4);
+      expect(await fullPass(tj, prompts, a, sampling.temperature || 1)).toBeLessThan(1e-4);
+    }
+    tj.dispose(); ox.dispose();
+  });
+
   it("sampling is seeded per row; top-k 1 is greedy; stop at EOS, at stop strings, at the budget", async () => {
     const cfg = tinyConfig(TINY_VARIANTS[1][1]);
     const ox = await OrtWebEngine.create(cfg, { weights: randomWeights(cfg, 2, 0.6), maxPositions: 64 });
