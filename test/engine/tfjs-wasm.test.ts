@@ -111,3 +111,35 @@ describe("tfjs-wasm engine: training", () => {
     e.dispose();
   });
 });
+
+describe("tfjs-wasm batched matMul (one XNNPACK product per slice)", () => {
+  it("equals a naive product, sliced and through the shipped kernel's cases (transposes, broadcasting)", async () => {
+    const { initTfjsWasm } = await import("../../src/engine/tfjs-wasm.js");
+    await initTfjsWasm();
+    const tf = await import("@tensorflow/tfjs-core");
+    const r = mulberry(5);
+    const rand = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() - 0.5), shape);
+    /** Naive a [n,M,K] · b [n|1,K,N] after the flags' transposes. */
+    const naive = (a: Float32Array, b: Float32Array, n: number, M: number, K: number, N: number, bBatch: number) => {
+      const out = new Float32Array(n * M * N);
+      for (let i = 0; i < n; i++) for (let m = 0; m < M; m++) for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a[i * M * K + m * K + k] * b[(bBatch === 1 ? 0 : i) * K * N + k * N + j];
+        out[i * M * N + m * N + j] = s;
+      }
+      return out;
+    };
+    const a = rand([3, 2, 5, 7]), b = rand([3, 2, 7, 4]), b1 = rand([1, 7, 4]);
+    const cases: Array<[string, () => import("@tensorflow/tfjs-core").Tensor, Float32Array]> = [
+      ["sliced [3,2,5,7]·[3,2,7,4]", () => tf.matMul(a, b), naive(a.dataSync() as Float32Array, b.dataSync() as Float32Array, 6, 5, 7, 4, 6)],
+      ["transposeB", () => tf.matMul(a, tf.transpose(b, [0, 1, 3, 2]), false, true), naive(a.dataSync() as Float32Array, b.dataSync() as Float32Array, 6, 5, 7, 4, 6)],
+      ["transposeA", () => tf.matMul(tf.transpose(a, [0, 1, 3, 2]), b, true, false), naive(a.dataSync() as Float32Array, b.dataSync() as Float32Array, 6, 5, 7, 4, 6)],
+      ["broadcast b", () => tf.matMul(a.reshape([6, 5, 7]), b1), naive(a.dataSync() as Float32Array, b1.dataSync() as Float32Array, 6, 5, 7, 4, 1)],
+    ];
+    for (const [label, f, want] of cases) {
+      const got = f();
+      expect([label, got.shape.slice(-2)]).toEqual([label, [5, 4]]);
+      expect([label, maxAbs(got.dataSync(), want) < 1e-5]).toEqual([label, true]);
+    }
+  });
+});
