@@ -47,8 +47,8 @@ export async function buildNode({ log = !quiet } = {}) {
     mainFields: ["module", "main"],
     banner: { js: banner },
     sourcemap: "linked",
-    // Packages that locate their own .wasm/.zip assets relative to their install folder stay external.
-    external: ["pyodide", "quickjs-emscripten", "@jitl/*"],
+    // Packages that locate their own .wasm/.zip/.node assets relative to their install folder stay external.
+    external: ["pyodide", "quickjs-emscripten", "@jitl/*", "onnxruntime-node"],
     logLevel: "warning",
   });
   if (log) console.error(`build: dist/node in ${Math.round(performance.now() - t0)} ms`);

@@ -76,10 +76,11 @@ def logits(cfg, W, ids):
         y = x @ W[prefix + ".weight"].T
         return y + W[prefix + ".bias"] if bias else y
 
+    dtype = W["model.embed_tokens.weight"].dtype  # float64 here; float32 when bench/ trains with it
     ang = torch.arange(T, dtype=torch.float64)[:, None] * inv_freq(cfg, dh)[None, :]
     emb = torch.cat([ang, ang], dim=-1)
-    cos, sin = emb.cos(), emb.sin()
-    causal = torch.triu(torch.full((T, T), float("-inf"), dtype=torch.float64), diagonal=1)
+    cos, sin = emb.cos().to(dtype), emb.sin().to(dtype)
+    causal = torch.triu(torch.full((T, T), float("-inf"), dtype=dtype), diagonal=1)
 
     x = W["model.embed_tokens.weight"][ids]
     for l in range(cfg["num_hidden_layers"]):
