@@ -130,15 +130,17 @@ describe("tfjs-wasm batched matMul (one XNNPACK product per slice)", () => {
       return out;
     };
     const a = rand([3, 2, 5, 7]), b = rand([3, 2, 7, 4]), b1 = rand([1, 7, 4]);
+    const big = rand([2, 40, 33]), bigB = rand([2, 33, 30]); // 39600 multiply-adds per slice: the sliced path
     const cases: Array<[string, () => import("@tensorflow/tfjs-core").Tensor, Float32Array]> = [
-      ["sliced [3,2,5,7]·[3,2,7,4]", () => tf.matMul(a, b), naive(a.dataSync() as Float32Array, b.dataSync() as Float32Array, 6, 5, 7, 4, 6)],
+      ["small slices [3,2,5,7]·[3,2,7,4] (the shipped loop)", () => tf.matMul(a, b), naive(a.dataSync() as Float32Array, b.dataSync() as Float32Array, 6, 5, 7, 4, 6)],
+      ["sliced, large slices", () => tf.matMul(big, bigB), naive(big.dataSync() as Float32Array, bigB.dataSync() as Float32Array, 2, 40, 33, 30, 2)],
       ["transposeB", () => tf.matMul(a, tf.transpose(b, [0, 1, 3, 2]), false, true), naive(a.dataSync() as Float32Array, b.dataSync() as Float32Array, 6, 5, 7, 4, 6)],
       ["transposeA", () => tf.matMul(tf.transpose(a, [0, 1, 3, 2]), b, true, false), naive(a.dataSync() as Float32Array, b.dataSync() as Float32Array, 6, 5, 7, 4, 6)],
       ["broadcast b", () => tf.matMul(a.reshape([6, 5, 7]), b1), naive(a.dataSync() as Float32Array, b1.dataSync() as Float32Array, 6, 5, 7, 4, 1)],
     ];
     for (const [label, f, want] of cases) {
       const got = f();
-      expect([label, got.shape.slice(-2)]).toEqual([label, [5, 4]]);
+      expect([label, got.shape.slice(-2)]).toEqual([label, label.includes("large") ? [40, 30] : [5, 4]]);
       expect([label, maxAbs(got.dataSync(), want) < 1e-5]).toEqual([label, true]);
     }
   });
