@@ -42,6 +42,8 @@ export interface LoadOptions {
   seed?: number;
   maxPositions?: number;
   optim?: Extract<EngineRequest, { type: "load" }>["optim"];
+  /** Rollout worker: "initializers" decodes faster (bench/engine), "inputs" (default) updates weights cheaper. */
+  weightsMode?: "inputs" | "initializers";
 }
 
 export class EngineWorkerClient implements TrainableEngine {
@@ -95,7 +97,7 @@ export class EngineWorkerClient implements TrainableEngine {
   /** Build the worker's engine for `config`. */
   async load(config: ArchConfig, opts: LoadOptions = {}): Promise<EngineInfo> {
     const wire = opts.weights ? weightsToWire(opts.weights) : undefined;
-    const r = await this.call({ type: "load", config: toHfConfig(config), weights: wire?.tensors, seed: opts.seed, maxPositions: opts.maxPositions, optim: opts.optim }, "loaded", wire?.transfer);
+    const r = await this.call({ type: "load", config: toHfConfig(config), weights: wire?.tensors, seed: opts.seed, maxPositions: opts.maxPositions, optim: opts.optim, weightsMode: opts.weightsMode }, "loaded", wire?.transfer);
     const info: EngineInfo = { ...r.info, config };
     this.loaded = { config, info };
     return info;

@@ -66,7 +66,7 @@ export function serveEngineHost(endpoint: EngineHostEndpoint, role: EngineRole):
         if (role === "trainer") engine = await TfjsWasmEngine.create(config, { weights, seed: m.seed, optim: m.optim });
         else {
           if (!weights) throw new EngineInputError(`rollout worker: "load" needs weights`);
-          engine = await OrtWebEngine.create(config, { weights, maxPositions: m.maxPositions });
+          engine = await OrtWebEngine.create(config, { weights, maxPositions: m.maxPositions, weightsMode: m.weightsMode });
         }
         const { name, parameters, trainable } = engine.info();
         return [{ type: "loaded", id: m.id, info: { name, parameters, trainable } }];

@@ -45,7 +45,11 @@ export type EngineRequest =
    * Build the worker's engine. `config` is a Hugging Face config.json object. Without `weights` a trainer
    * starts from seeded initial weights (`seed`); a rollout engine needs weights.
    */
-  | { type: "load"; id: number; config: Record<string, unknown>; weights?: WireTensor[]; seed?: number; maxPositions?: number; optim?: WireOptim }
+  | {
+    type: "load"; id: number; config: Record<string, unknown>; weights?: WireTensor[]; seed?: number; maxPositions?: number; optim?: WireOptim;
+    /** Rollout engine: weights as graph inputs (cheap updates) or baked into the sessions (faster decode). */
+    weightsMode?: "inputs" | "initializers";
+  }
   | { type: "score"; id: number; B: number; T: number; tokens: Int32Array; temperature?: number }
   | { type: "generate"; id: number; prompts: Int32Array[]; sampling: WireSampling; eosTokenIds?: number[] }
   /** One optimizer step on the surrogate Σ(w·logπ + v·H); w, v [B*T]. Trainer only. */
