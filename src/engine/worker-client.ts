@@ -9,7 +9,7 @@ import type {
   TokenBatch, TrainableEngine,
 } from "./engine.js";
 import { EngineInputError } from "./engine.js";
-import { weightsFromWire, weightsToWire } from "./worker-host.js";
+import { weightsFromWire, weightsToWire } from "./wire.js";
 
 /** The worker, structurally: Node's worker_threads.Worker. */
 export interface EngineWorkerLike {

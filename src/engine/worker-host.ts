@@ -1,11 +1,12 @@
 // The inside of an engine worker: the rollout worker hosts OrtWebEngine, the trainer worker hosts
 // TfjsWasmEngine. Requests are served one at a time in arrival order; each gets exactly one reply, and
 // an error becomes an `error` reply (the worker lives on). Weights leave by transfer (engine-messages.ts).
-import type { EngineReply, EngineRequest, EngineRole, WireTensor } from "../protocol/engine-messages.js";
-import { parseHfConfig, type Weights } from "../model/config.js";
+import type { EngineReply, EngineRequest, EngineRole } from "../protocol/engine-messages.js";
+import { parseHfConfig } from "../model/config.js";
 import { EngineInputError, type Engine, type TrainableEngine } from "./engine.js";
 import { OrtWebEngine } from "./ort-web.js";
 import { TfjsWasmEngine } from "./tfjs-wasm.js";
+import { weightsFromWire, weightsToWire } from "./wire.js";
 
 export interface EngineHostEndpoint {
   post(message: EngineReply, transfer?: ArrayBuffer[]): void;
@@ -18,31 +19,6 @@ export function enginePortEndpoint(port: {
   on(event: "message", f: (m: EngineRequest) => void): unknown;
 }): EngineHostEndpoint {
   return { post: (m, t) => port.postMessage(m, t ?? []), listen: (f) => void port.on("message", f) };
-}
-
-export function weightsFromWire(list: WireTensor[]): Weights {
-  const w: Weights = new Map();
-  for (const t of list) w.set(t.name, { shape: t.shape, data: t.data });
-  return w;
-}
-
-/**
- * Weights as wire tensors plus the buffers to transfer. An array that does not own its whole buffer (a
- * view into a file, or sharing a buffer) is copied first, so a transfer never moves more than its values.
- */
-export function weightsToWire(weights: Weights): { tensors: WireTensor[]; transfer: ArrayBuffer[] } {
-  const tensors: WireTensor[] = [], transfer: ArrayBuffer[] = [];
-  const seen = new Set<ArrayBufferLike>();
-  for (const [name, t] of weights) {
-    let data = t.data;
-    const plain = Object.prototype.toString.call(data.buffer) === "[object ArrayBuffer]"; // not a SharedArrayBuffer (no instanceof across realms)
-    const whole = plain && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-    if (!whole || seen.has(data.buffer)) data = data.slice();
-    seen.add(data.buffer);
-    transfer.push(data.buffer as ArrayBuffer);
-    tensors.push({ name, shape: [...t.shape], data });
-  }
-  return { tensors, transfer };
 }
 
 export function serveEngineHost(endpoint: EngineHostEndpoint, role: EngineRole): void {
