@@ -12,6 +12,8 @@ import { REPORT_USAGE, runReport } from "./report.js";
 import { ABLATION_USAGE, runAblation } from "./ablation.js";
 import { runStart } from "./start.js";
 import { PRETRAIN_USAGE, runPretrain } from "./pretrain.js";
+import { SCORE_USAGE, runScore } from "./score.js";
+import { GENERATE_USAGE, runGenerate } from "./generate.js";
 
 const USAGE = `taorl: TAO-RL for tool-using LLM policies, in WebAssembly
 
@@ -21,6 +23,8 @@ usage:
   taorl serve [--port 8787] [--host 127.0.0.1]
   taorl train [--model DIR] [--out DIR] [--preset tao-rl] [--seed N] [--steps N] ...
   taorl pretrain [--out models/default] [--seed N] [--steps N]
+  taorl generate --model DIR --prompt TEXT [--max-new-tokens 64] [--chat]
+  taorl score --model DIR --in tokens.jsonl [--out scores.jsonl]
   taorl report RUN [RUN ...] [--out DIR]
   taorl ablation [--presets ...] [--seeds 0,1,2] [--steps N]
   taorl help [command]
@@ -36,7 +40,11 @@ ${REPORT_USAGE}
 
 ${ABLATION_USAGE}
 
-${PRETRAIN_USAGE}`;
+${PRETRAIN_USAGE}
+
+${GENERATE_USAGE}
+
+${SCORE_USAGE}`;
 
 /** The package root: two levels above dist/node/cli.mjs, or above src/cli/ when run from source. */
 function packageRoot(): string {
@@ -87,6 +95,15 @@ export function main(argv: readonly string[]): number {
           process.exitCode = e instanceof UsageError ? 2 : 1;
         });
         return 0;
+      case "score":
+      case "generate": {
+        const run = cmd === "score" ? runScore : runGenerate;
+        (run(rest, io) as Promise<unknown>).catch((e: Error) => {
+          io.stderr(`taorl ${cmd}: ${e instanceof UsageError ? e.message : `${e.stack ?? e.message}`}\n`);
+          process.exitCode = e instanceof UsageError ? 2 : 1;
+        });
+        return 0;
+      }
       case "serve":
         runServe(rest, version(), io).catch((e: Error) => {
           io.stderr(`taorl serve: ${e.message}\n`);
