@@ -96,7 +96,9 @@ async function decodeTfjs(cfg: ArchConfig, newTokens: number) {
 
 /** The exported decode graph on onnxruntime-node: the same greedy loop over equal-length prompts. */
 async function decodeNative(cfg: ArchConfig, newTokens: number) {
-  const ort = await import("onnxruntime-node");
+  const ort = await import("onnxruntime-node").catch(() => {
+    throw new Error("onnxruntime-node is not installed (an optional dependency: its install script fails offline; `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node` adds the CPU build)");
+  });
   const bytes = exportOnnx(cfg, initWeights(cfg, 0), "decode", PROMPT + newTokens);
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
   const { numKvHeads: KV, headDim: dh, numLayers: NL, vocabSize: V } = cfg;

@@ -58,6 +58,14 @@ export interface RolloutTimings {
   generatedTokens: number;
 }
 
+export interface RolloutOutput {
+  trajectories: Trajectory[];
+  timings: RolloutTimings;
+}
+
+/** Anything that runs rollouts: `rollout` over local deps, or a pool of rollout workers. */
+export type RolloutRunner = (req: RolloutRequest, opts: RolloutOptions) => Promise<RolloutOutput>;
+
 interface Row {
   problem: RolloutProblem;
   traj: { tokens: number[]; mask: number[]; logp: number[]; ent: number[]; turn: number[] };
@@ -75,7 +83,7 @@ interface Row {
 
 const KIND_CODE: Record<TurnKind, number> = { code: TurnCode.CODE, answer: TurnCode.ANSWER, void: TurnCode.VOID };
 
-export async function rollout(deps: RolloutDeps, req: RolloutRequest, opts: RolloutOptions): Promise<{ trajectories: Trajectory[]; timings: RolloutTimings }> {
+export async function rollout(deps: RolloutDeps, req: RolloutRequest, opts: RolloutOptions): Promise<RolloutOutput> {
   const { engine, tokenizer } = deps;
   const t0 = performance.now();
   const evalMode = req.mode === "eval";
@@ -93,7 +101,7 @@ export async function rollout(deps: RolloutDeps, req: RolloutRequest, opts: Roll
         problem,
         traj: { tokens: [...prompt], mask: prompt.map(() => 0), logp: prompt.map(() => 0), ent: prompt.map(() => 0), turn: prompt.map(() => -1) },
         turns: [], response: "", done: false, truncated: false, hitMaxTurns: false, isVoid: false,
-        group: firstGroup + p, sample: s, seed: mixSeed(req.runSeed, req.step, p, s), promptLength: prompt.length,
+        group: firstGroup + p, sample: s, seed: mixSeed(req.runSeed, req.step, firstGroup + p, s), promptLength: prompt.length,
       });
     }
   });
@@ -118,7 +126,8 @@ export async function rollout(deps: RolloutDeps, req: RolloutRequest, opts: Roll
     const tg = performance.now();
     const gens = await engine.generate!(
       live.map((r) => Int32Array.from(r.traj.tokens)),
-      { temperature, topP, seed: mixSeed(req.runSeed, req.step, turn, firstGroup), maxNewTokens: Math.max(1, budget) },
+      // each row samples from its own stream (its seed, the turn): independent of the batch it decodes in
+      { temperature, topP, rowSeeds: live.map((r) => mixSeed(r.seed, turn)), maxNewTokens: Math.max(1, budget) },
       { eosTokenIds: eos, decode, stopWhen: (text) => firstCodeBlock(text) !== null },
     );
     generateMs += performance.now() - tg;

@@ -9,14 +9,14 @@ import { runTrain } from "./train.js";
 import { writeAtomic } from "./shape.js";
 
 export const ABLATION_USAGE = `taorl ablation [--model models/default] [--presets grpo,filter-only,bonus-only,tao-rl]
-               [--seeds 0,1,2] [--steps 30] [--runs runs/ablation] [--results docs/RESULTS.md] [--eval-problems 32] [--eval-k 4]`;
+               [--seeds 0,1,2] [--steps 30] [--runs runs/ablation] [--results docs/RESULTS.md] [--eval-problems 32] [--eval-k 4] [--rollout-workers 0]`;
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const std = (xs: number[]) => (xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)) : 0);
 const pm = (xs: number[], d = 3) => (xs.length ? `${mean(xs).toFixed(d)} ± ${std(xs).toFixed(d)}` : "–");
 
 export async function runAblation(argv: readonly string[], io: { stdout: (s: string) => void; stderr: (s: string) => void; tty?: boolean }, root: string): Promise<string> {
-  const { opts, rest } = parseArgs(argv, { values: ["model", "presets", "seeds", "steps", "runs", "results", "eval-problems", "eval-k", "config"], flags: [] });
+  const { opts, rest } = parseArgs(argv, { values: ["model", "presets", "seeds", "steps", "runs", "results", "eval-problems", "eval-k", "config", "rollout-workers"], flags: [] });
   if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
   const presets = (opts.presets ?? "grpo,filter-only,bonus-only,tao-rl").split(",");
   const seeds = (opts.seeds ?? "0,1,2").split(",").map(Number);
@@ -29,7 +29,7 @@ export async function runAblation(argv: readonly string[], io: { stdout: (s: str
     for (const seed of seeds) {
       const dir = join(runsDir, `${preset}-s${seed}`);
       io.stdout(`\n== ${preset}, seed ${seed} ==\n`);
-      await runTrain(["--preset", preset, "--seed", String(seed), "--out", dir, ...pass("model"), ...pass("steps"), ...pass("eval-problems"), ...pass("eval-k"), ...pass("config"),
+      await runTrain(["--preset", preset, "--seed", String(seed), "--out", dir, ...pass("model"), ...pass("steps"), ...pass("eval-problems"), ...pass("eval-k"), ...pass("config"), ...pass("rollout-workers"),
         "--eval-every", String(Math.max(1, Math.floor(Number(opts.steps ?? 30) / 3)))], io, root);
       (records[preset] ??= []).push(loadRun(dir));
     }

@@ -11,10 +11,13 @@ import { ProgressBar } from "./progress.js";
 
 export const TRAIN_USAGE = `taorl train [--model models/default] [--out runs/<preset>-s<seed>] [--preset tao-rl]
             [--seed 0] [--steps 50] [--minutes M] [--config cfg.json] [--eval-every 10] [--eval-problems 32] [--eval-k 4]
+            [--rollout-workers 0]
 
   Presets: ${Object.keys(PRESETS).join(", ")}. --config: {"tao": {...}, "rollout": {...}, "optim": {...}}
   with TAO-RL.md option names; it is applied on top of the preset. Re-running with the same --out
-  resumes from its checkpoint. Ctrl-C checkpoints after the current step and exits.`;
+  resumes from its checkpoint. Ctrl-C checkpoints after the current step and exits. --rollout-workers N
+  runs rollouts (generation and tool calls) in N worker threads, groups split among them; 0 = in this
+  thread. The trajectories do not depend on N (bench/e2e measures which N this machine wants).`;
 
 export interface TrainCliResult {
   dir: string;
@@ -23,7 +26,7 @@ export interface TrainCliResult {
 }
 
 export async function runTrain(argv: readonly string[], io: { stdout: (s: string) => void; stderr: (s: string) => void; tty?: boolean }, root: string): Promise<TrainCliResult> {
-  const { opts, rest } = parseArgs(argv, { values: ["model", "out", "preset", "seed", "steps", "minutes", "config", "eval-every", "eval-problems", "eval-k"], flags: [] });
+  const { opts, rest } = parseArgs(argv, { values: ["model", "out", "preset", "seed", "steps", "minutes", "config", "eval-every", "eval-problems", "eval-k", "rollout-workers"], flags: [] });
   if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
   const preset = opts.preset ?? "tao-rl";
   if (!(preset in PRESETS)) throw new UsageError(`--preset: unknown "${preset}" (valid: ${Object.keys(PRESETS).join(", ")})`);
@@ -34,7 +37,7 @@ export async function runTrain(argv: readonly string[], io: { stdout: (s: string
   };
   const minutes = opts.minutes === undefined ? undefined : Number(opts.minutes);
   if (minutes !== undefined && !(minutes > 0)) throw new UsageError(`--minutes: expected a positive number, got ${opts.minutes}`);
-  const seed = int("seed", 0), steps = int("steps", 50, 1), evalEvery = int("eval-every", 10), evalN = int("eval-problems", 32), evalK = int("eval-k", 4, 1);
+  const seed = int("seed", 0), steps = int("steps", 50, 1), evalEvery = int("eval-every", 10), evalN = int("eval-problems", 32), evalK = int("eval-k", 4, 1), rolloutWorkers = int("rollout-workers", 0);
   const model = opts.model ?? join(root, "models", "default");
   if (!existsSync(join(model, "config.json"))) throw new UsageError(`--model ${model}: no config.json (expected a Hugging Face model folder)`);
   let cfg: { tao?: unknown; rollout?: unknown; optim?: unknown } = {};
@@ -65,7 +68,7 @@ export async function runTrain(argv: readonly string[], io: { stdout: (s: string
   try {
     io.stdout(`taorl train: preset ${preset}, seed ${seed}, ${steps} steps, model ${model}\nrun folder: ${dir}\n`);
     const r = await runTraining({
-      dir, model, settings, preset, steps, checkpointEvery: 5, evalEvery, evalProblems, evalK, runTool: pool.run.bind(pool), signal: abort.signal,
+      dir, model, settings, preset, steps, checkpointEvery: 5, evalEvery, evalProblems, evalK, runTool: pool.run.bind(pool), signal: abort.signal, rolloutWorkers,
       until: minutes === undefined ? undefined : Date.now() + minutes * 60_000,
       onStep: (m) => bar.update(m.step, `reward ${m.rollout.reward_mean.toFixed(2)} kept ${m.filter.groupsKept}/${m.filter.groups}` +
         ` H ${(m.loss?.entropy_mean ?? 0).toFixed(2)} ${(m.time_ms.total / 1000).toFixed(1)}s/step${m.skipped ? " (skipped)" : ""}`),

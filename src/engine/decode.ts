@@ -44,7 +44,14 @@ export async function decodeLoop(
   const budget = Math.min(sampling.maxNewTokens, maxPositions - L);
   if (budget <= 0) throw new EngineInputError(`prompts: longest prompt (${L} tokens) leaves no room under maxPositions ${maxPositions} or maxNewTokens ${sampling.maxNewTokens}`);
   const eos = new Set(stop.eosTokenIds ?? []);
-  const rand = prompts.map((_, r) => seededUniform(seed * 1_000_003 + r));
+  const rowSeeds = sampling.rowSeeds;
+  if (rowSeeds !== undefined) {
+    if (rowSeeds.length !== prompts.length) throw new EngineInputError(`sampling.rowSeeds: expected one seed per prompt (${prompts.length}), got ${rowSeeds.length}`);
+    for (let r = 0; r < rowSeeds.length; r++) {
+      if (!Number.isSafeInteger(rowSeeds[r])) throw new EngineInputError(`sampling.rowSeeds[${r}]: expected an integer, got ${rowSeeds[r]}`);
+    }
+  }
+  const rand = prompts.map((_, r) => seededUniform(rowSeeds ? rowSeeds[r] : seed * 1_000_003 + r));
   const pad = prompts.map((p) => L - p.length);
   const run = pass(greedy ? 1 : temperature);
 

@@ -76,6 +76,11 @@ export interface SamplingOptions {
   topK?: number;
   /** Row r draws from a stream seeded by (seed, r): results do not depend on the other rows. Default 0. */
   seed?: number;
+  /**
+   * One stream seed per row (then `seed` is unused): a row's samples depend only on its own seed, not on
+   * its position in the batch, so a batch split across workers samples what the whole batch would.
+   */
+  rowSeeds?: ArrayLike<number>;
   /** Token budget per row. */
   maxNewTokens: number;
 }

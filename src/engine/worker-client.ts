@@ -116,7 +116,7 @@ export class EngineWorkerClient implements TrainableEngine {
   /** Generation in the worker; only EOS stops cross the thread (stop strings need a detokenizer there). */
   async generate(prompts: Int32Array[], sampling: SamplingOptions, stop: StopOptions = {}): Promise<Generation[]> {
     if (stop.stopStrings?.length || stop.stopWhen) throw new EngineInputError(`${this.label}: stopStrings and stopWhen cannot cross a worker boundary (only eosTokenIds)`);
-    const r = await this.call({ type: "generate", prompts, sampling, eosTokenIds: stop.eosTokenIds }, "generated");
+    const r = await this.call({ type: "generate", prompts, sampling: { ...sampling, rowSeeds: sampling.rowSeeds && Array.from(sampling.rowSeeds) }, eosTokenIds: stop.eosTokenIds }, "generated");
     return r.generations;
   }
 

@@ -28,6 +28,7 @@ export interface WireSampling {
   topP?: number;
   topK?: number;
   seed?: number;
+  rowSeeds?: number[];
   maxNewTokens: number;
 }
 

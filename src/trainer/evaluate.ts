@@ -1,7 +1,7 @@
 // Evaluation (TAO-RL.md §6): k samples per problem with the evaluation sampling settings (temperature,
 // top-p, eval_max_turns), avg@k and the unbiased pass@k, plus tool statistics.
 import type { RolloutOptions } from "../config.js";
-import { rollout, type RolloutDeps, type RolloutProblem } from "../agent/rollout.js";
+import { rollout, type RolloutDeps, type RolloutProblem, type RolloutRunner } from "../agent/rollout.js";
 import { evalSummary } from "../rl/index.js";
 
 export interface EvalResult {
@@ -20,9 +20,11 @@ export interface EvalResult {
   time_ms: number;
 }
 
-export async function evaluate(deps: RolloutDeps, problems: ReadonlyArray<RolloutProblem>, opts: RolloutOptions, seed: number, k = opts.eval_k): Promise<EvalResult> {
+/** `deps`: an in-process engine, tokenizer and tool runner, or a rollout runner (rollout workers). */
+export async function evaluate(deps: RolloutDeps | RolloutRunner, problems: ReadonlyArray<RolloutProblem>, opts: RolloutOptions, seed: number, k = opts.eval_k): Promise<EvalResult> {
   const t0 = performance.now();
-  const { trajectories } = await rollout(deps, { problems, n: k, runSeed: seed, step: 0, policyVersion: 0, mode: "eval" }, opts);
+  const run: RolloutRunner = typeof deps === "function" ? deps : (req, o) => rollout(deps, req, o);
+  const { trajectories } = await run({ problems, n: k, runSeed: seed, step: 0, policyVersion: 0, mode: "eval" }, opts);
   const tally = problems.map(() => ({ n: 0, c: 0 }));
   let calls = 0, valid = 0, voids = 0, trunc = 0, resp = 0, ent = 0, entN = 0, post = 0, postN = 0;
   for (const t of trajectories) {

@@ -6,7 +6,8 @@
 // Everything random derives from (run seed, step), so a resumed run repeats an uninterrupted one.
 import type { OptimOptions, RolloutOptions } from "../config.js";
 import type { Engine, TrainableEngine } from "../engine/engine.js";
-import { rollout, type RolloutDeps, type RolloutProblem } from "../agent/rollout.js";
+import { rollout, type RolloutDeps, type RolloutProblem, type RolloutRunner } from "../agent/rollout.js";
+import type { Weights } from "../model/config.js";
 import { LevelSampler, sampleTrainingTasks, type LevelSamplerState, type TaskItem } from "../agent/tasks.js";
 import {
   computeAdvantages, filterBatch, mixSeed, planRefill, policyLoss, refillRows, rolloutMetrics, takeRows,
@@ -14,9 +15,18 @@ import {
 } from "../rl/index.js";
 import type { TaoBatch, TaoRlOptions, Trajectory, ToolOutcome } from "../types.js";
 
+/** Where rollouts run when not on an in-process engine: e.g. `RolloutWorkers` (rollout-workers.ts). */
+export interface RolloutBackend {
+  rollout: RolloutRunner;
+  /** New policy weights after an update. */
+  setWeights(weights: Weights): Promise<void>;
+}
+
 export interface TrainerDeps extends Omit<RolloutDeps, "engine"> {
-  /** Generates rollouts; receives new weights after every update. */
-  policy: Engine;
+  /** Generates rollouts in this thread; receives new weights after every update. Unused with `rollouts`. */
+  policy?: Engine;
+  /** Rollout workers: when given, rollouts run there and new weights go there. */
+  rollouts?: RolloutBackend;
   /** Computes current log-probs and entropies and takes the optimizer steps. */
   trainer: TrainableEngine;
 }
@@ -126,12 +136,15 @@ export async function trainStep(deps: TrainerDeps, s: TrainSettings, state: Trai
   const trajs: Trajectory[] = [];
   const tasks: Array<RolloutProblem & { level: number }> = [];
   const source = s.tasks ?? taskFamily;
+  const policy = deps.policy;
+  if (!deps.rollouts && !policy) throw new Error("trainStep: needs a policy engine or rollout workers");
+  const runRollout: RolloutRunner = deps.rollouts ? deps.rollouts.rollout : (req, o) => rollout({ ...deps, engine: policy! }, req, o);
   let generateMs = 0, toolMs = 0, rolloutMs = 0, round = 0;
   let filter, plan;
   for (;;) {
     round++;
     const drawn = source(sampler, mixSeed(s.runSeed, round), state.step, perRound);
-    const r = await rollout({ ...deps, engine: deps.policy }, {
+    const r = await runRollout({
       problems: drawn, n: s.rollout.n, runSeed: mixSeed(s.runSeed, round), step: state.step,
       policyVersion: state.policyVersion, firstGroup: tasks.length, postToolWindow: tao.postToolWindow,
     }, s.rollout);
@@ -191,7 +204,8 @@ export async function trainStep(deps: TrainerDeps, s: TrainSettings, state: Trai
       miniBatches++;
     }
     if (miniBatches > 0) {
-      await deps.policy.setWeights(await deps.trainer.weights());
+      const weights = await deps.trainer.weights();
+      await (deps.rollouts ?? policy!).setWeights(weights);
       state.policyVersion++;
     }
   }

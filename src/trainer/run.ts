@@ -15,22 +15,40 @@ import type { SandboxResult } from "../types.js";
 import type { ToolCall } from "../sandbox/tir.js";
 import { evaluate, type EvalResult } from "./evaluate.js";
 import { initialState, trainStep, type StepMetrics, type TrainSettings, type TrainState } from "./loop.js";
+import { RolloutWorkers } from "./rollout-workers.js";
+import { resolveHostFile } from "../sandbox/node.js";
 
 export const CHECKPOINT_DIR = "checkpoint";
 export const STATE_FILE = "state.json";
 
 export interface RunEngines {
   trainer: TfjsWasmEngine;
-  policy: Engine;
+  /** The in-process policy (onnxruntime-web), when rollouts run in this thread. */
+  policy?: Engine;
+  /** Rollout workers, when asked for. */
+  workers?: RolloutWorkers;
   tokenizer: TextTokenizer;
 }
 
-/** Trainer (tfjs-wasm) and policy (onnxruntime-web, same weights) from an HF folder or a run checkpoint. */
-export async function loadEngines(dir: string, settings: Pick<TrainSettings, "optim" | "rollout">, tokenizerDir = dir): Promise<RunEngines> {
+/**
+ * Trainer (tfjs-wasm) and policy (onnxruntime-web, same weights) from an HF folder or a run checkpoint;
+ * with `rolloutWorkers` ≥ 1 the policy lives in that many worker threads instead (dist/node/agent.worker.mjs).
+ */
+export async function loadEngines(dir: string, settings: Pick<TrainSettings, "optim" | "rollout">, tokenizerDir = dir, rolloutWorkers = 0): Promise<RunEngines> {
   const trainer = await loadTrainer(dir, { optim: settings.optim });
+  const tokenizer = await loadTokenizer(tokenizerDir);
   const maxPositions = Math.min(trainer.config.maxPositionEmbeddings, 2048);
-  const policy = await OrtWebEngine.create(trainer.config, { weights: await trainer.weights(), maxPositions, weightsMode: "initializers" });
-  return { trainer, policy, tokenizer: await loadTokenizer(tokenizerDir) };
+  try {
+    if (rolloutWorkers > 0) {
+      const workers = await RolloutWorkers.start(resolveHostFile("agent.worker.mjs"), rolloutWorkers, { config: trainer.config, weights: await trainer.weights(), tokenizer, maxPositions });
+      return { trainer, workers, tokenizer };
+    }
+    const policy = await OrtWebEngine.create(trainer.config, { weights: await trainer.weights(), maxPositions, weightsMode: "initializers" });
+    return { trainer, policy, tokenizer };
+  } catch (e) {
+    trainer.dispose();
+    throw e;
+  }
 }
 
 export interface RunOptions {
@@ -46,6 +64,8 @@ export interface RunOptions {
   evalProblems: RolloutProblem[];
   evalK: number;
   runTool: (call: ToolCall) => Promise<SandboxResult>;
+  /** Run rollouts (training and evaluation) in this many worker threads; 0 (default) = in this thread. */
+  rolloutWorkers?: number;
   /** Stop after the current step (then checkpoint). */
   signal?: AbortSignal;
   /** Time budget: no step starts after this (epoch ms); the run then evaluates and checkpoints. */
@@ -84,8 +104,8 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
   const evalPath = join(o.dir, "eval.jsonl");
   truncateJsonl(metricsPath, state.step);
   truncateJsonl(evalPath, state.step);
-  const engines = await loadEngines(resumed ? ckpt : o.model, o.settings, resumed ? ckpt : o.model);
-  const deps = { ...engines, runTool: o.runTool };
+  const engines = await loadEngines(resumed ? ckpt : o.model, o.settings, resumed ? ckpt : o.model, o.rolloutWorkers ?? 0);
+  const deps = { trainer: engines.trainer, policy: engines.policy, rollouts: engines.workers, tokenizer: engines.tokenizer, runTool: o.runTool };
   const evals: RunResult["evals"] = [];
 
   const save = async () => {
@@ -98,7 +118,7 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     });
   };
   const runEval = async () => {
-    const e = { step: state.step, ...(await evaluate({ engine: engines.policy, tokenizer: engines.tokenizer, runTool: o.runTool }, o.evalProblems, o.settings.rollout, o.settings.runSeed ^ 0x5eed, o.evalK)) };
+    const e = { step: state.step, ...(await evaluate(engines.workers ? engines.workers.rollout : { engine: engines.policy!, tokenizer: engines.tokenizer, runTool: o.runTool }, o.evalProblems, o.settings.rollout, o.settings.runSeed ^ 0x5eed, o.evalK)) };
     appendFileSync(evalPath, `${JSON.stringify(e)}\n`);
     evals.push(e);
     o.onEval?.(e);
@@ -125,7 +145,8 @@ export async function runTraining(o: RunOptions): Promise<RunResult> {
     if (stopped) await save();
   } finally {
     engines.trainer.dispose();
-    engines.policy.dispose();
+    engines.policy?.dispose();
+    await engines.workers?.close();
   }
   return { state, resumed, stopped, evals };
 }

@@ -6,6 +6,7 @@ import { saveCheckpoint } from "../../src/model/checkpoint.js";
 import { closedVocabTokenizer, TextTokenizer } from "../../src/model/tokenizer.js";
 import { buildPrompt } from "../../src/agent/prompt.js";
 import type { TaskSource } from "../../src/trainer/loop.js";
+import { formatObservation } from "../../src/sandbox/tir.js";
 import { tinyConfig } from "../engine/naive.js";
 
 const chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \n.,:;!?'\"()[]{}<>+-*/=_%^&|\\`#$@~";
@@ -33,6 +34,36 @@ export async function makeTinyPolicy(root: string): Promise<string> {
   const n = seqs.reduce((a, s) => a + s.ids.length - s.from, 0);
   seqs.forEach((s, b) => s.ids.forEach((id, t) => { tokens[b * T + t] = id; if (t >= s.from) w[b * T + t] = -1 / n; }));
   for (let i = 0; i < 60; i++) await engine.step({ B: 8, T, tokens }, { w, v });
+  await saveCheckpoint(model, cfg, await engine.weights(), {
+    extra: { "tokenizer.json": JSON.stringify(spec.tokenizerJson), "tokenizer_config.json": JSON.stringify(spec.tokenizerConfig) },
+  });
+  engine.dispose();
+  return model;
+}
+
+/**
+ * A tiny policy that uses the tool: taught to write ```python print(1) ``` (or print(2)), then, after the
+ * observation, the printed value boxed. Groups mix answers 1 and 2, and every trajectory makes tool calls.
+ */
+export async function makeToolPolicy(root: string): Promise<string> {
+  const model = join(root, "tool-model");
+  const cfg = tinyConfig({ vocab_size: V, hidden_size: 32, intermediate_size: 64, max_position_embeddings: 256 });
+  const engine = await TfjsWasmEngine.create(cfg, { seed: 2, optim: { lr: 3e-3, weight_decay: 0 } });
+  const seqs = Array.from({ length: 8 }, (_, i) => {
+    const v = i % 2 ? 2 : 1;
+    const prompt = tok.encode(buildPrompt(question(i)));
+    const code = tok.encode(`\`\`\`python\nprint(${v})\n\`\`\``);
+    const obs = tok.encode(formatObservation({ status: "ok", stdout: `${v}\n`, stderr: "", elapsedMs: 0 }));
+    const answer = [...tok.encode(`\\boxed{${v}}`), tok.eosTokenId!];
+    const ids = [...prompt, ...code, ...obs, ...answer];
+    const train: number[] = ids.map((_, t) => (t >= prompt.length && (t < prompt.length + code.length || t >= prompt.length + code.length + obs.length) ? 1 : 0));
+    return { ids, train };
+  });
+  const T = Math.max(...seqs.map((s) => s.ids.length));
+  const tokens = new Int32Array(8 * T), w = new Float32Array(8 * T), v = new Float32Array(8 * T);
+  const n = seqs.reduce((a, s) => a + s.train.reduce((x, y) => x + y, 0), 0);
+  seqs.forEach((s, b) => s.ids.forEach((id, t) => { tokens[b * T + t] = id; if (s.train[t]) w[b * T + t] = -1 / n; }));
+  for (let i = 0; i < 80; i++) await engine.step({ B: 8, T, tokens }, { w, v });
   await saveCheckpoint(model, cfg, await engine.weights(), {
     extra: { "tokenizer.json": JSON.stringify(spec.tokenizerJson), "tokenizer_config.json": JSON.stringify(spec.tokenizerConfig) },
   });
