@@ -77,6 +77,10 @@ export interface StepMetrics {
   grad_norm: number;
   levels: number[];
   tokens_trained: number;
+  /** Policy tokens sampled in this step's rollouts. */
+  tokens_generated: number;
+  /** Sequence slots (rows × padded length) the update scored and stepped. */
+  tokens_updated: number;
   time_ms: { rollout: number; generate: number; tool: number; update: number; total: number };
   tokens_per_s: number;
 }
@@ -139,7 +143,7 @@ export async function trainStep(deps: TrainerDeps, s: TrainSettings, state: Trai
   const policy = deps.policy;
   if (!deps.rollouts && !policy) throw new Error("trainStep: needs a policy engine or rollout workers");
   const runRollout: RolloutRunner = deps.rollouts ? deps.rollouts.rollout : (req, o) => rollout({ ...deps, engine: policy! }, req, o);
-  let generateMs = 0, toolMs = 0, rolloutMs = 0, round = 0;
+  let generateMs = 0, toolMs = 0, rolloutMs = 0, round = 0, generated = 0, updated = 0;
   let filter, plan;
   for (;;) {
     round++;
@@ -152,6 +156,7 @@ export async function trainStep(deps: TrainerDeps, s: TrainSettings, state: Trai
     trajs.push(...r.trajectories);
     generateMs += r.timings.generateMs;
     toolMs += r.timings.toolMs;
+    generated += r.timings.generatedTokens;
     rolloutMs += r.timings.totalMs;
     filter = filterBatch(packTrajectories(trajs).batch, tao);
     const survivors = Int32Array.from(filter.stats.ids.filter((_, g) => filter!.groupKept[g] === 1));
@@ -195,6 +200,7 @@ export async function trainStep(deps: TrainerDeps, s: TrainSettings, state: Trai
       for (let k = 0; k < mbMask.length; k++) massSum += mbMask[k];
       if (massSum === 0) continue;
       const tokenBatch = { B: mb.batch.B, T: mb.batch.T, tokens: mb.tokens };
+      updated += mb.batch.B * mb.batch.T;
       const scored = await deps.trainer.score(tokenBatch, { temperature: s.rollout.temperature });
       const loss = policyLoss({ batch: { ...mb.batch, logp: scored.logp, entropy: scored.entropy }, advantage: mbAdv, lossMask: mbMask }, tao);
       const res = await deps.trainer.step(tokenBatch, { w: loss.w, v: loss.v }, { microBatch: s.microBatch, temperature: s.rollout.temperature });
@@ -228,6 +234,8 @@ export async function trainStep(deps: TrainerDeps, s: TrainSettings, state: Trai
     grad_norm: gradNorm,
     levels: tasks.map((t) => t.level),
     tokens_trained: tokensTrained,
+    tokens_generated: generated,
+    tokens_updated: updated,
     time_ms: { rollout: rolloutMs, generate: generateMs, tool: toolMs, update: updateMs, total },
     tokens_per_s: total > 0 ? (tokensTrained / total) * 1000 : 0,
   };
