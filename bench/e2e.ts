@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { PRESETS, resolveOptim, resolveRollout, resolveTaoRl } from "../src/config.js";
 import { buildPrompt } from "../src/agent/prompt.js";
-import { generateTasks } from "../src/agent/tasks.js";
+import { generateTasks, taskProblem } from "../src/agent/tasks.js";
 import { OrtWebEngine } from "../src/engine/ort-web.js";
 import { loadTrainer } from "../src/engine/checkpoint.js";
 import { loadTokenizer } from "../src/model/checkpoint.js";
@@ -50,7 +50,7 @@ async function peaks(): Promise<{ decode_tok_s: number; train_slots_s: number }>
   const tok = await loadTokenizer(model);
   const weights = await trainer.weights();
   const policy = await OrtWebEngine.create(trainer.config, { weights, maxPositions: 1024, weightsMode: "initializers" });
-  const prompts = generateTasks(9, "test", 16, 1).map((t) => Int32Array.from(tok.encode(buildPrompt(t.question))));
+  const prompts = generateTasks(9, "test", 16, 1).map((t) => Int32Array.from(tok.encode(buildPrompt(taskProblem(t).question))));
   await policy.generate!(prompts, { temperature: 1, seed: 0, maxNewTokens: 8 });
   let t = performance.now();
   const gens = await policy.generate!(prompts, { temperature: 1, seed: 1, maxNewTokens: 128 });

@@ -20,6 +20,8 @@ export interface RolloutProblem {
   question: string;
   answer: string;
   check?: CheckOptions;
+  /** Source the sandbox runs before each of this problem's code blocks (e.g. the task's data as variables). */
+  toolPrelude?: { python?: string; javascript?: string };
 }
 
 /** What a rollout needs of a tokenizer. */
@@ -163,7 +165,7 @@ export async function rollout(deps: RolloutDeps, req: RolloutRequest, opts: Roll
       }
       toolCalls++;
       pendingTools.push(
-        executeCodeTurn(text, deps.runTool, { limits: { timeoutMs: opts.sandbox_timeout_s * 1000 }, maxObsChars: opts.max_obs_chars }).then((ct) => {
+        executeCodeTurn(text, deps.runTool, { limits: { timeoutMs: opts.sandbox_timeout_s * 1000 }, maxObsChars: opts.max_obs_chars, prelude: r.problem.toolPrelude }).then((ct) => {
           const outcome: ToolOutcome = ct!.outcome;
           record.outcome = outcome;
           let obs = tokenizer.encode(ct!.observation).slice(0, opts.max_obs_tokens);

@@ -279,6 +279,25 @@ export function generateTask(req: TaskRequest): TaskItem {
   };
 }
 
+/** The line the task family's prompts add to the question: its numbers are in the tool's list `q`. */
+export const NUMBERS_HINT = "Its numbers, in order, are in the list q.";
+
+/** The integers written in a question, in order of appearance. */
+export function questionNumbers(question: string): string[] {
+  return question.match(/\d+/g) ?? [];
+}
+
+/**
+ * A task as a rollout problem: the question plus NUMBERS_HINT, and a sandbox prelude that defines `q`, the
+ * question's integers in order (Python integers are exact; JavaScript numbers are exact below 2^53). The
+ * policy then computes with `q[i]` instead of copying digits from the prompt, which a policy of this size
+ * does not learn on a laptop's budget (a 2-layer model SFT'd for 2,000 steps copied at chance).
+ */
+export function taskProblem(t: TaskItem): { id: string; level: number; question: string; answer: string; toolPrelude: { python: string; javascript: string } } {
+  const q = questionNumbers(t.question).join(", ");
+  return { id: t.id, level: t.level, question: `${t.question}\n${NUMBERS_HINT}`, answer: t.answer, toolPrelude: { python: `q = [${q}]\n`, javascript: `const q = [${q}];\n` } };
+}
+
 /** `count` tasks of one split at one level (or cycling through levels 1..MAX_LEVEL when level is omitted). */
 export function generateTasks(seed: number, split: TaskSplit, count: number, level?: number, start = 0): TaskItem[] {
   return Array.from({ length: count }, (_, k) =>

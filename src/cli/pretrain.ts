@@ -4,7 +4,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveRollout } from "../config.js";
-import { generateTask, generateTasks, MAX_LEVEL, type TaskItem } from "../agent/tasks.js";
+import { generateTask, generateTasks, MAX_LEVEL, NUMBERS_HINT, taskProblem, type TaskItem } from "../agent/tasks.js";
 import { makeTrace } from "../agent/traces.js";
 import { TOOL_INSTRUCTION } from "../agent/prompt.js";
 import { loadTrainer, saveTrainer } from "../engine/checkpoint.js";
@@ -20,28 +20,25 @@ import { encodeTrace, sftStep, type SftExample } from "../trainer/sft.js";
 import { UsageError, parseArgs } from "./args.js";
 import { ProgressBar } from "./progress.js";
 
-export const PRETRAIN_USAGE = `taorl pretrain [--out models/default] [--seed 0] [--steps 700] [--size small|tiny] [--traces 3000]
+export const PRETRAIN_USAGE = `taorl pretrain [--out models/default] [--seed 0] [--steps 600] [--size small|tiny] [--traces 2000] [--careless 0.3]
 
-  Trains the embedded default policy from scratch by SFT on tool-use traces (resumes from <out>/.pretrain-ckpt).`;
+  Trains the embedded default policy from scratch by SFT on tool-use traces (resumes from <out>/.pretrain-ckpt);
+  --careless is the share of traces that show a careless attempt (src/agent/traces.ts), so the policy errs.`;
 
 const SIZES = {
   small: { hidden_size: 128, intermediate_size: 384, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 4 },
   tiny: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 2 },
 } as const;
 
-/** The closed vocabulary: printable ASCII, newline, merges for frequent words of prompts and traces, and digit groups. */
+/** The closed vocabulary: printable ASCII, newline, and merges for frequent words of prompts and traces. */
 export function buildTokenizer(seed: number): TextTokenizer {
   const chars = ["\n", ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i))].join("");
   const counts = new Map<string, number>();
-  const text = [TOOL_INSTRUCTION, ...generateTasks(mixSeed(seed, 1), "train", 800).map((t) => t.question)].join(" ");
+  const text = [TOOL_INSTRUCTION, NUMBERS_HINT, ...generateTasks(mixSeed(seed, 1), "train", 800).map((t) => t.question)].join(" ");
   for (const w of text.match(/[A-Za-z']{3,}/g) ?? []) counts.set(w, (counts.get(w) ?? 0) + 1);
   const frequent = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 160).map(([w]) => w);
   const fixed = ["```", "```python", "print", "final_answer", "Fraction", "fractions", "import", "from", "Code", "execution", "result:", "boxed", "\\boxed", "\\frac", "answer", "compute", "calculate", "Python", "Let", "The", "Next", "step", "code", "arithmetic"];
-  // Digit groups as tokens: a number becomes a few high-entropy tokens (the same ones wherever it appears),
-  // so copying an operand from the question into code, or a printed value into \boxed{}, is token copying,
-  // which a 2-layer model learns (with single digits it stayed at chance after 2,000 SFT steps).
-  const digits = Array.from({ length: 1100 }, (_, i) => (i < 100 ? String(i).padStart(2, "0") : String(i - 100).padStart(3, "0")));
-  const words = [...new Set([...fixed, ...frequent, ...digits])];
+  const words = [...new Set([...fixed, ...frequent])];
   const spec = closedVocabTokenizer({ chars, words, specials: ["<|im_start|>", "<|im_end|>"] });
   return new TextTokenizer(spec.tokenizerJson, spec.tokenizerConfig);
 }
@@ -55,12 +52,14 @@ function levelFor(rand: () => number): number {
 }
 
 export async function runPretrain(argv: readonly string[], io: { stdout: (s: string) => void; stderr: (s: string) => void; tty?: boolean }, root: string): Promise<string> {
-  const { opts, rest } = parseArgs(argv, { values: ["out", "seed", "steps", "size", "traces", "batch", "lr", "eval-problems"], flags: [] });
+  const { opts, rest } = parseArgs(argv, { values: ["out", "seed", "steps", "size", "traces", "batch", "lr", "eval-problems", "careless"], flags: [] });
   if (rest.length) throw new UsageError(`unexpected argument ${rest[0]}`);
   const num = (k: string, d: number) => { const v = opts[k] === undefined ? d : Number(opts[k]); if (!(v > 0)) throw new UsageError(`--${k}: expected a positive number, got ${opts[k]}`); return v; };
   const seed = opts.seed === undefined ? 0 : Number(opts.seed);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed: expected an integer, got ${opts.seed}`);
-  const steps = num("steps", 700), nTraces = num("traces", 3000), batchSize = num("batch", 12), lr = num("lr", 2e-3), evalN = num("eval-problems", 32);
+  const steps = num("steps", 600), nTraces = num("traces", 2000), batchSize = num("batch", 12), lr = num("lr", 2e-3), evalN = num("eval-problems", 32);
+  const carelessRate = opts.careless === undefined ? 0.3 : Number(opts.careless);
+  if (!(carelessRate >= 0 && carelessRate <= 1)) throw new UsageError(`--careless: expected a number in [0, 1], got ${opts.careless}`);
   const size = (opts.size ?? "small") as keyof typeof SIZES;
   if (!(size in SIZES)) throw new UsageError(`--size: expected small or tiny, got ${opts.size}`);
   const out = opts.out ?? join(root, "models", "default");
@@ -86,7 +85,7 @@ export async function runPretrain(argv: readonly string[], io: { stdout: (s: str
     const data: SftExample[] = [];
     for (let i = 0; i < nTraces; i++) {
       const task: TaskItem = generateTask({ seed, split: "train", index: i, level: levelFor(rand) });
-      data.push(encodeTrace(await makeTrace(task, mixSeed(seed, i), pool.run.bind(pool)), tok, tok.eosTokenId!));
+      data.push(encodeTrace(await makeTrace(task, mixSeed(seed, i), pool.run.bind(pool), carelessRate, 1000), tok, tok.eosTokenId!));
     }
     const lengths = data.map((d) => d.ids.length);
     io.stdout(`traces: ${data.length}, tokens per trace mean ${(lengths.reduce((a, b) => a + b, 0) / data.length).toFixed(0)}, max ${Math.max(...lengths)}\n`);
@@ -124,7 +123,7 @@ export async function runPretrain(argv: readonly string[], io: { stdout: (s: str
     const rollout = resolveRollout();
     const table: Array<Record<string, number | string>> = [];
     for (const level of [1, 2, 4, 8]) {
-      const problems = generateTasks(mixSeed(seed, 0x7e57), "test", Math.max(4, Math.round(evalN / 4)), level).map((t) => ({ id: t.id, question: t.question, answer: t.answer }));
+      const problems = generateTasks(mixSeed(seed, 0x7e57), "test", Math.max(4, Math.round(evalN / 4)), level).map(taskProblem);
       const e = await evaluate({ engine: policy, tokenizer: tok, runTool: pool.run.bind(pool) }, problems, rollout, seed, 4);
       table.push({ level, problems: e.problems, "avg@4": e.avg_at_k, "pass@4": e.pass_at_k, tool_calls: e.tool_calls_per_traj, valid_exec: e.valid_exec_rate, void: e.void_rate, truncated: e.truncation_rate });
     }

@@ -142,6 +142,8 @@ export interface CodeTurn {
 
 export interface CodeTurnOptions {
   defaultLanguage?: Language;
+  /** Source run before the block (after `final_answer`'s), per language: a task's own variables. */
+  prelude?: Partial<Record<Language, string>>;
   limits?: Partial<SandboxLimits>;
   maxObsChars?: number;
 }
@@ -154,7 +156,8 @@ export async function executeCodeTurn(
 ): Promise<CodeTurn | null> {
   const block = firstCodeBlock(text, options.defaultLanguage);
   if (!block) return null;
-  const result = await run({ language: block.language, code: block.code, prelude: FINAL_ANSWER_PRELUDE[block.language], limits: options.limits });
+  const prelude = FINAL_ANSWER_PRELUDE[block.language] + (options.prelude?.[block.language] ?? "");
+  const result = await run({ language: block.language, code: block.code, prelude, limits: options.limits });
   return {
     block,
     result,

@@ -8,7 +8,7 @@ import type { OptimOptions, RolloutOptions } from "../config.js";
 import type { Engine, TrainableEngine } from "../engine/engine.js";
 import { rollout, type RolloutDeps, type RolloutProblem, type RolloutRunner } from "../agent/rollout.js";
 import type { Weights } from "../model/config.js";
-import { LevelSampler, sampleTrainingTasks, type LevelSamplerState, type TaskItem } from "../agent/tasks.js";
+import { LevelSampler, sampleTrainingTasks, taskProblem, type LevelSamplerState, type TaskItem } from "../agent/tasks.js";
 import {
   computeAdvantages, filterBatch, mixSeed, planRefill, policyLoss, refillRows, rolloutMetrics, takeRows,
   type FilterCounts, type LossMetrics, type RolloutMetrics,
@@ -36,7 +36,7 @@ export type TaskSource = (sampler: LevelSampler, seed: number, step: number, cou
 
 /** The default source: the procedural tool-use task family, train split, adaptive levels. */
 export const taskFamily: TaskSource = (sampler, seed, step, count) =>
-  sampleTrainingTasks(sampler, seed, step, count).map((t: TaskItem) => ({ id: t.id, question: t.question, answer: t.answer, level: t.level }));
+  sampleTrainingTasks(sampler, seed, step, count).map((t: TaskItem) => taskProblem(t));
 
 export interface TrainSettings {
   runSeed: number;

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { reward } from "../../src/agent/answer.js";
-import { generateTask, TEMPLATES } from "../../src/agent/tasks.js";
+import { generateTask, taskProblem, TEMPLATES } from "../../src/agent/tasks.js";
+import { FINAL_ANSWER_PRELUDE } from "../../src/sandbox/tir.js";
 import { makeTrace } from "../../src/agent/traces.js";
 import { loadCheckpoint, loadTokenizer } from "../../src/model/checkpoint.js";
 import { SandboxPool } from "../../src/sandbox/node.js";
@@ -34,16 +35,24 @@ describe("SFT traces", () => {
     }
   }, 60_000);
 
-  it("observations are the sandbox's output for the trace's own code", async () => {
-    const task = generateTask({ seed: 9, split: "train", index: 0, level: 2, template: "warehouse" });
-    const trace = await makeTrace(task, 1, run); // variant with two code turns
+  it("observations are the sandbox's output for the trace's own code, q included; careless traces fail or answer wrong", async () => {
+    const task = generateTask({ seed: 9, split: "train", index: 0, level: 2, template: "series-sum" });
+    const trace = await makeTrace(task, 1, run, 1, 400); // careless: a loop past the limit, then the closed form
+    expect(trace.careless).toBe("loop");
     const codes = trace.segments.filter((s) => s.role === "policy" && s.text.includes("```python")).map((s) => /```python\n([^]*?)\n```/.exec(s.text)![1]);
     const obs = trace.segments.filter((s) => s.role === "observation").map((s) => s.text);
-    expect(codes.length).toBe(obs.length);
-    for (let i = 0; i < codes.length; i++) {
-      const r = await run({ language: "python", code: codes[i] });
-      expect(obs[i]).toBe(`\nCode execution result: ${r.stdout}\n`);
-    }
+    expect(codes.length).toBe(2);
+    expect(codes[0]).toContain("range(1, q[1] + 1)");
+    expect(obs[0]).toMatch(/timed out|time limit|Timeout/i);
+    const prelude = FINAL_ANSWER_PRELUDE.python + taskProblem(task).toolPrelude.python;
+    const r = await run({ language: "python", code: codes[1], prelude });
+    expect(obs[1]).toBe(`\nCode execution result: ${r.stdout}\n`);
+    expect(reward(trace.segments.map((s) => s.text).join(""), task.answer)).toBe(1);
+    // a careless rule misread answers, wrongly
+    const ceil = Array.from({ length: 40 }, (_, i) => generateTask({ seed: 3, split: "train", index: i, level: 2, template: "leftover" })).find((t) => t.operands.ceil === "1" && BigInt(t.operands.total) % BigInt(t.operands.boxes) !== 0n)!;
+    const wrong = await makeTrace(ceil, 0, run, 1);
+    expect(wrong.careless).toBe("floor-not-ceil");
+    expect(reward(wrong.segments.map((s) => s.text).join(""), ceil.answer)).toBe(0);
   });
 
   it("the closed vocabulary round-trips every trace and the target mask covers policy text only", async () => {
