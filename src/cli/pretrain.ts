@@ -138,10 +138,13 @@ export async function runPretrain(argv: readonly string[], io: { stdout: (s: str
 
 A tiny Llama-family policy (${params.toLocaleString("en")} parameters: hidden ${config.hiddenSize}, ${config.numLayers} layers,
 ${config.numHeads} heads, tied embeddings, closed vocabulary of ${vocab} tokens) trained from scratch by
-\`taorl pretrain --seed ${seed} --steps ${steps} --size ${size}\` in ${minutes.toFixed(1)} minutes on 2 CPU cores: SFT on ${nTraces}
-tool-use traces of the procedural task family (train split; Python code executed in the Pyodide sandbox,
-observations as rollouts see them; loss on policy tokens only). It writes fenced Python blocks and
-\\boxed{} answers, imperfectly, which leaves room for RL. Training curve: \`pretrain.jsonl\`.
+\`taorl pretrain --seed ${seed} --steps ${steps} --size ${size} --traces ${nTraces} --careless ${carelessRate}\` in ${minutes.toFixed(1)} minutes on
+2 CPU cores: SFT on tool-use traces of the procedural task family (train split; Python executed in the
+Pyodide sandbox, observations as rollouts see them; loss on policy tokens only). The code reads the
+question's numbers from the list \`q\` the task puts in the sandbox and answers with \`final_answer(…)\`;
+${Math.round(carelessRate * 100)}% of the traces show a careless attempt (a loop that times out before the closed form, floor for
+ceil, an off-by-one range, a forgotten term, a distractor), so the policy errs the way RL with tool
+feedback can fix. Training curve: \`pretrain.jsonl\`.
 
 Held-out test split, temperature 1, 4 samples per problem, real rollouts (\`pretrain-eval.json\`):
 
