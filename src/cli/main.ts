@@ -20,7 +20,7 @@ const USAGE = `taorl: TAO-RL for tool-using LLM policies, in WebAssembly
 usage:
   taorl start [--minutes 3]        on-device adaptation demo: evaluate, adapt with tao-rl, evaluate, report
   taorl shape --in F [--out F] [--config F] [--refill] [--seed N]
-  taorl serve [--port 8787] [--host 127.0.0.1]
+  taorl serve [--port 8787] [--host 127.0.0.1] [--model DIR] [--jobs DIR]
   taorl train [--model DIR] [--out DIR] [--preset tao-rl] [--seed N] [--steps N] ...
   taorl pretrain [--out models/default] [--seed N] [--steps N]
   taorl generate --model DIR --prompt TEXT [--max-new-tokens 64] [--chat]
@@ -105,7 +105,7 @@ export function main(argv: readonly string[]): number {
         return 0;
       }
       case "serve":
-        runServe(rest, version(), io).catch((e: Error) => {
+        runServe(rest, version(), io, packageRoot()).catch((e: Error) => {
           io.stderr(`taorl serve: ${e.message}\n`);
           process.exitCode = e instanceof UsageError ? 2 : 1;
         });

@@ -1,15 +1,25 @@
 // `taorl serve`: the HTTP API on Node. Flags win over environment variables.
+import { join, resolve } from "node:path";
+import { SandboxPool } from "../sandbox/node.js";
 import { startNodeServer } from "../server/node.js";
 import { UsageError, parseArgs } from "./args.js";
+import { JobQueue, PolicyGenerator, policyUnavailable } from "./serve-deps.js";
 
-export const SERVE_USAGE = `taorl serve [--port 8787] [--host 127.0.0.1]
+export const SERVE_USAGE = `taorl serve [--port 8787] [--host 127.0.0.1] [--model models/default] [--jobs runs/jobs]
 
-  Serves the HTTP API (GET /health, GET /v1/info, POST /v1/tao/shape, GET /openapi.json).
+  Serves the HTTP API: GET /health, GET /v1/info, POST /v1/tao/shape, POST /v1/sandbox/run, POST /run_code,
+  POST /v1/generate (tool-integrated rollouts with the --model policy; JSON or server-sent events),
+  POST /v1/train and POST /v1/evaluate (jobs, one at a time), GET /v1/jobs, GET /v1/jobs/:id,
+  GET /v1/jobs/:id/events (SSE), POST /v1/jobs/:id/cancel, GET /openapi.json.
+  --model: a Hugging Face model folder (without a config.json there, generation and job routes answer
+  501). --jobs: where jobs live (<id>/job.json, events.jsonl, run/); a restarted server lists them and
+  resumes the training job that was running from its checkpoint. Ctrl-C / SIGTERM checkpoints a running
+  training job, then exits.
   Environment: TAORL_PORT, TAORL_HOST, TAORL_API_TOKEN (when set, /v1 routes need
   "Authorization: Bearer <token>"), TAORL_MAX_BODY_BYTES.`;
 
-export async function runServe(argv: readonly string[], version: string, io: { stdout: (s: string) => void }): Promise<void> {
-  const { opts, rest } = parseArgs(argv, { values: ["port", "host"], flags: [] });
+export async function runServe(argv: readonly string[], version: string, io: { stdout: (s: string) => void; stderr?: (s: string) => void }, root: string): Promise<void> {
+  const { opts, rest } = parseArgs(argv, { values: ["port", "host", "model", "jobs"], flags: [] });
   if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
   const port = Number(opts.port ?? process.env.TAORL_PORT ?? 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: expected 0-65535, got ${opts.port ?? process.env.TAORL_PORT}`);
@@ -17,9 +27,34 @@ export async function runServe(argv: readonly string[], version: string, io: { s
   const maxBody = process.env.TAORL_MAX_BODY_BYTES ? Number(process.env.TAORL_MAX_BODY_BYTES) : undefined;
   if (maxBody !== undefined && !(Number.isSafeInteger(maxBody) && maxBody > 0)) throw new UsageError(`TAORL_MAX_BODY_BYTES: expected a positive integer`);
   const token = process.env.TAORL_API_TOKEN || undefined;
-  const server = await startNodeServer({ version, token, maxBodyBytes: maxBody }, port, host);
+  const model = resolve(opts.model ?? join(root, "models", "default"));
+  const jobsDir = resolve(opts.jobs ?? join(root, "runs", "jobs"));
+
+  const pool = new SandboxPool({ javascriptWorkers: 1 });
+  const runTool = pool.run.bind(pool);
+  const unavailable = policyUnavailable(model);
+  const generator = unavailable ? undefined : new PolicyGenerator(model, runTool);
+  const jobs = unavailable ? undefined : new JobQueue({ dir: jobsDir, model, runTool });
+  const server = await startNodeServer(
+    { version, token, maxBodyBytes: maxBody, tools: pool, generator, jobs, policyUnavailable: unavailable, info: () => ({ model, jobs: jobsDir }) },
+    port, host,
+  );
   io.stdout(`taorl ${version} serving on ${server.url}${token ? " (token required on /v1)" : ""}\n`);
-  const stop = () => void server.close().then(() => process.exit(0));
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  if (unavailable) io.stderr?.(`taorl serve: generation and jobs disabled: ${unavailable}\n`);
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) process.exit(1); // a second signal: leave now
+    stopping = true;
+    io.stderr?.("taorl serve: stopping (a running training job checkpoints first)...\n");
+    void (async () => {
+      await jobs?.close();
+      // open event streams and a long generation must not hold the exit for ever
+      await Promise.race([Promise.all([server.close(), generator?.close()]), new Promise((r) => setTimeout(r, 5000).unref())]);
+      await pool.close();
+      process.exit(0);
+    })();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }

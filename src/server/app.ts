@@ -2,13 +2,20 @@
 // workers alike. Handlers parse, delegate, serialise; nothing here knows a runtime or an engine.
 // Body size is enforced from Content-Length (hono's bodyLimit middleware costs 6-7× throughput, DESIGN.md).
 import { Hono, type Context } from "hono";
+import { streamSSE } from "hono/streaming";
 import { z } from "zod";
 import { resolveTaoRl, taoRlSchema } from "../config.js";
 import { ShapeError } from "../rl/index.js";
 import { RecordError, checkRecord, shapeRecords } from "../trajectories.js";
 import { ToolRequestError, runFusionCode, runTool, type ToolRunner } from "../sandbox/request.js";
 import { openApiDocument } from "./openapi.js";
+import {
+  evaluateRequestSchema, generateRequestSchema, trainRequestSchema,
+  type EvaluateRequest, type GeneratedTrajectory, type Generator, type JobRunner, type JobSpec, type TrainRequest,
+} from "./policy-api.js";
 import { HttpProblem, problem, type FieldError } from "./problem.js";
+
+export * from "./policy-api.js";
 
 export interface AppDeps {
   /** Package version, reported by /v1/info. */
@@ -21,6 +28,12 @@ export interface AppDeps {
   info?: () => Record<string, unknown>;
   /** Executes tool calls (the sandbox pool); without it the sandbox routes answer 501. */
   tools?: ToolRunner;
+  /** Multi-turn tool-integrated generation with the server's policy; without it /v1/generate answers 501. */
+  generator?: Generator;
+  /** Evaluation and training jobs; without it the job routes answer 501. */
+  jobs?: JobRunner;
+  /** Why `generator`/`jobs` are missing (the 501's detail), e.g. "no config.json in models/default". */
+  policyUnavailable?: string;
 }
 
 export const shapeRequestSchema = z
@@ -125,6 +138,96 @@ export function createApp(deps: AppDeps): Hono {
 
   // SandboxFusion's run_code, so trainers that speak it (verl's code tool) can use this sandbox unchanged.
   app.post("/run_code", async (c) => c.json(await runFusionCode(tools(), await jsonBody(c, maxBody))));
+
+  const policyMissing = () =>
+    new HttpProblem(501, `this runtime has no policy engine: ${deps.policyUnavailable ?? "generation and jobs run on Node (taorl serve --model DIR)"}`);
+  const generator = (): Generator => {
+    if (!deps.generator) throw policyMissing();
+    return deps.generator;
+  };
+  const jobs = (): JobRunner => {
+    if (!deps.jobs) throw policyMissing();
+    return deps.jobs;
+  };
+  const parseBody = <S extends z.ZodType>(schema: S, raw: unknown): z.output<S> => {
+    const r = schema.safeParse(raw);
+    if (!r.success) throw new HttpProblem(400, "invalid request body", issuesToFields(r.error.issues));
+    return r.data;
+  };
+
+  app.post("/v1/generate", async (c) => {
+    const gen = generator();
+    const req = parseBody(generateRequestSchema, await jsonBody(c, maxBody));
+    const stop = new AbortController();
+    c.req.raw.signal?.addEventListener("abort", () => stop.abort(), { once: true });
+    const t0 = Date.now();
+    const { seed, batches } = await gen.generate(req, stop.signal);
+    if (!req.stream) {
+      const trajectories: GeneratedTrajectory[] = [];
+      for await (const batch of batches) trajectories.push(...batch);
+      return c.json({ seed, trajectories, time_ms: Date.now() - t0 });
+    }
+    return streamSSE(c, async (s) => {
+      s.onAbort(() => stop.abort());
+      let count = 0;
+      try {
+        for await (const batch of batches) {
+          for (const t of batch) await s.writeSSE({ event: "trajectory", id: String(++count), data: JSON.stringify(t) });
+        }
+        await s.writeSSE({ event: "done", data: JSON.stringify({ seed, trajectories: count, time_ms: Date.now() - t0 }) });
+      } catch (e) {
+        const status = e instanceof HttpProblem ? e.status : 500;
+        await s.writeSSE({ event: "error", data: JSON.stringify({ status, detail: e instanceof HttpProblem ? e.detail : "internal error" }) });
+      }
+    });
+  });
+
+  const startJob = async (spec: JobSpec, c: Context) => {
+    const job = await jobs().start(spec);
+    c.header("location", `/v1/jobs/${job.id}`);
+    return c.json(job, 202);
+  };
+  app.post("/v1/train", async (c) => {
+    jobs();
+    const raw = await jsonBody(c, maxBody);
+    const req = parseBody(trainRequestSchema, raw);
+    // keep the config sections as sent: resolved later on top of the preset and the trainer's lr default
+    const config = (raw as { config?: TrainRequest["config"] }).config;
+    return startJob({ kind: "train", ...req, config }, c);
+  });
+  app.post("/v1/evaluate", async (c) => {
+    jobs();
+    const raw = await jsonBody(c, maxBody);
+    const req = parseBody(evaluateRequestSchema, raw);
+    return startJob({ kind: "evaluate", ...req, rollout: (raw as { rollout?: EvaluateRequest["rollout"] }).rollout }, c);
+  });
+  app.get("/v1/jobs", (c) => c.json({ jobs: jobs().list() }));
+  const unknownJob = (id: string) => new HttpProblem(404, `no job "${id}"`);
+  app.get("/v1/jobs/:id", (c) => {
+    const job = jobs().get(c.req.param("id"));
+    if (!job) throw unknownJob(c.req.param("id"));
+    return c.json(job);
+  });
+  app.post("/v1/jobs/:id/cancel", (c) => {
+    const id = c.req.param("id");
+    const r = jobs().cancel(id);
+    if (r === "unknown") throw unknownJob(id);
+    if (r === "finished") throw new HttpProblem(409, `job "${id}" has already finished (${jobs().get(id)?.status})`);
+    return c.json(r, 202);
+  });
+  app.get("/v1/jobs/:id/events", (c) => {
+    const id = c.req.param("id");
+    const lastId = c.req.header("last-event-id") ?? c.req.query("after") ?? "0";
+    const after = Number(lastId);
+    if (!Number.isSafeInteger(after) || after < 0) throw new HttpProblem(400, `invalid Last-Event-ID / after "${lastId}": expected an event id ≥ 0`);
+    const stop = new AbortController();
+    const events = jobs().events(id, after, stop.signal);
+    if (!events) throw unknownJob(id);
+    return streamSSE(c, async (s) => {
+      s.onAbort(() => stop.abort());
+      for await (const e of events) await s.writeSSE({ event: e.event, id: String(e.id), data: JSON.stringify({ time: e.time, ...(e.data as object) }) });
+    });
+  });
 
   app.post("/v1/tao/shape", async (c) => {
     const raw = await jsonBody(c, maxBody);

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { taoRlSchema } from "../config.js";
 import { trajectoryRecordSchema } from "../trajectories.js";
 import { FusionRunCodeRequestSchema, ToolRequestSchema } from "../sandbox/request.js";
+import { evaluateRequestSchema, generateRequestSchema, trainRequestSchema } from "./policy-api.js";
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
 
@@ -14,6 +15,10 @@ const problemSchema = {
   },
   required: ["type", "title", "status", "detail"],
 };
+
+const body = (name: string) => ({ required: true, content: { "application/json": { schema: { $ref: `#/components/schemas/${name}` } } } });
+const sse = (description: string) => ({ description, content: { "text/event-stream": { schema: { type: "string" } } } });
+const jobId = [{ name: "id", in: "path", required: true, schema: { type: "string" } }];
 
 const problems = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [String(c), { description: "problem details", content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } }]));
@@ -29,6 +34,9 @@ export function openApiDocument(version: string): Record<string, unknown> {
         TaoRlConfig: json(taoRlSchema),
         ToolRequest: json(ToolRequestSchema),
         FusionRunCodeRequest: json(FusionRunCodeRequestSchema),
+        GenerateRequest: json(generateRequestSchema),
+        TrainRequest: json(trainRequestSchema),
+        EvaluateRequest: json(evaluateRequestSchema),
       },
       securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
     },
@@ -48,6 +56,52 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: "SandboxFusion-compatible run_code",
           requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/FusionRunCodeRequest" } } } },
           responses: { "200": { description: "SandboxFusion response (status, run_result)" }, ...problems(400, 401, 411, 413, 415, 501) },
+        },
+      },
+      "/v1/generate": {
+        post: {
+          summary: "multi-turn tool-integrated rollouts with the server's policy (n samples per prompt; rewards when answers are given)",
+          requestBody: body("GenerateRequest"),
+          responses: {
+            "200": {
+              description: "{ seed, trajectories: [{ prompt_index, sample, response, answer, turns, tool_calls, valid_tool_calls, reward?, truncated, void, tokens }], time_ms }; " +
+                "with stream: true, text/event-stream: a `trajectory` event each as it finishes, then `done` (or `error`)",
+              content: { "application/json": { schema: { type: "object" } }, "text/event-stream": { schema: { type: "string" } } },
+            },
+            ...problems(400, 401, 411, 413, 415, 429, 501),
+          },
+        },
+      },
+      "/v1/train": {
+        post: {
+          summary: "start a training job (TAO-RL or an ablation preset) from the server's policy; it checkpoints and resumes",
+          requestBody: body("TrainRequest"),
+          responses: { "202": { description: "the queued job (Location: /v1/jobs/{id})" }, ...problems(400, 401, 411, 413, 415, 429, 501) },
+        },
+      },
+      "/v1/evaluate": {
+        post: {
+          summary: "start an evaluation job (avg@k, pass@k, tool statistics) on the procedural task family's test split",
+          requestBody: body("EvaluateRequest"),
+          responses: { "202": { description: "the queued job (Location: /v1/jobs/{id})" }, ...problems(400, 401, 411, 413, 415, 429, 501) },
+        },
+      },
+      "/v1/jobs": { get: { summary: "all jobs, oldest first (past ones survive restarts)", responses: { "200": { description: "{ jobs: [job] }" }, ...problems(401, 501) } } },
+      "/v1/jobs/{id}": {
+        get: { summary: "one job: status, progress, result or error", parameters: jobId, responses: { "200": { description: "the job" }, ...problems(401, 404, 501) } },
+      },
+      "/v1/jobs/{id}/events": {
+        get: {
+          summary: "the job's events as server-sent events (status, progress, metrics, eval): past ones first (after Last-Event-ID), then live until it ends",
+          parameters: [...jobId, { name: "after", in: "query", required: false, schema: { type: "integer", minimum: 0 } }],
+          responses: { "200": sse("status | progress | metrics | eval events, data JSON"), ...problems(400, 401, 404, 501) },
+        },
+      },
+      "/v1/jobs/{id}/cancel": {
+        post: {
+          summary: "stop a queued or running job (a training run checkpoints after its current step)",
+          parameters: jobId,
+          responses: { "202": { description: "the job, cancel_requested or cancelled" }, ...problems(401, 404, 409, 501) },
         },
       },
       "/v1/tao/shape": {

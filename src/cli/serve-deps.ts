@@ -1,0 +1,445 @@
+// The Node side of the HTTP API's generation and job routes (src/server/policy-api.ts):
+// - PolicyGenerator: one onnxruntime-web engine over the model folder, loaded on first use; requests run one
+//   at a time on a promise chain, at most `maxWaiting` wait behind the running one (429 beyond); rollouts go
+//   in batches of ~16 rows so a stream gets trajectories as batches finish. Each row samples from its own
+//   seed stream, so the batching does not change what is sampled.
+// - JobQueue: evaluation (trainer/evaluate.ts) and training (trainer/run.ts) jobs, one at a time, a bounded
+//   queue. Persisted under the jobs folder: <id>/job.json, <id>/events.jsonl and, for training, the run
+//   folder <id>/run/. A new queue over the same folder lists the old jobs and takes up the ones that were
+//   queued, running or interrupted: training resumes from its checkpoint, evaluation starts over.
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { PRESETS, resolveOptim, resolveRollout, resolveTaoRl, type RolloutOptions } from "../config.js";
+import { buildPrompt } from "../agent/prompt.js";
+import { rollout, type RolloutProblem } from "../agent/rollout.js";
+import { generateTasks, MAX_LEVEL } from "../agent/tasks.js";
+import { OrtWebEngine } from "../engine/ort-web.js";
+import { loadModelFolder, loadTokenizer } from "../model/checkpoint.js";
+import { parseHfConfig } from "../model/config.js";
+import type { TextTokenizer } from "../model/tokenizer.js";
+import type { ToolCall } from "../sandbox/tir.js";
+import { HttpProblem, type FieldError } from "../server/problem.js";
+import type {
+  EvaluateRequest, GenerateRequest, GeneratedTrajectory, Generator, JobEvent, JobInfo, JobRunner, JobSpec, JobStatus, TrainRequest,
+} from "../server/policy-api.js";
+import { evaluate } from "../trainer/evaluate.js";
+import type { TaskSource, TrainSettings } from "../trainer/loop.js";
+import { CHECKPOINT_DIR, runTraining } from "../trainer/run.js";
+import type { SandboxResult, Trajectory } from "../types.js";
+
+export type RunTool = (call: ToolCall) => Promise<SandboxResult>;
+
+/** Why a folder cannot serve as the policy (the routes' 501), or undefined when it has a config.json. */
+export function policyUnavailable(model: string): string | undefined {
+  return existsSync(join(model, "config.json")) ? undefined : `no config.json in ${model} (start taorl serve with --model DIR, a Hugging Face model folder)`;
+}
+
+/** Positions the engines get for a model: its own limit, at most 2048 (as trainer/run.ts). */
+const positionsOf = (maxPositionEmbeddings: number) => Math.min(maxPositionEmbeddings, 2048);
+
+/** Prompt tokens of each question in the rollout's chat prompt. */
+const promptTokens = (tokenizer: TextTokenizer, questions: readonly string[]) => questions.map((q) => tokenizer.encode(buildPrompt(q)).length);
+
+// ---------------------------------------------------------------------------------------------------
+// Generation
+
+/** Rows decoded together per rollout call (onnxruntime-web's decode throughput flattens out around here). */
+const ROWS_PER_BATCH = 16;
+
+interface LoadedPolicy {
+  engine: OrtWebEngine;
+  tokenizer: TextTokenizer;
+  maxPositions: number;
+}
+
+export class PolicyGenerator implements Generator {
+  private policy?: Promise<LoadedPolicy>;
+  private chain: Promise<void> = Promise.resolve();
+  /** Requests admitted and not finished: the running one and those waiting. */
+  private admitted = 0;
+
+  constructor(private readonly model: string, private readonly runTool: RunTool, private readonly maxWaiting = 8) {}
+
+  private load(): Promise<LoadedPolicy> {
+    if (!this.policy) {
+      const p = (async () => {
+        const { config, weights, tokenizer } = await loadModelFolder(this.model);
+        const maxPositions = positionsOf(config.maxPositionEmbeddings);
+        const engine = await OrtWebEngine.create(config, { weights, maxPositions, weightsMode: "initializers" });
+        return { engine, tokenizer, maxPositions };
+      })();
+      this.policy = p;
+      p.catch(() => { if (this.policy === p) this.policy = undefined; }); // a failed load is retried by the next request
+    }
+    return this.policy;
+  }
+
+  async generate(req: GenerateRequest, signal?: AbortSignal): Promise<{ seed: number; batches: AsyncIterable<GeneratedTrajectory[]> }> {
+    if (this.admitted > this.maxWaiting) {
+      throw new HttpProblem(429, `${this.admitted - 1} generation requests already wait for the engine (limit ${this.maxWaiting}); retry later`);
+    }
+    this.admitted++;
+    let opts: RolloutOptions;
+    try {
+      const { tokenizer, maxPositions } = await this.load();
+      opts = rolloutOptionsFor(req, promptTokens(tokenizer, req.prompts), maxPositions);
+    } catch (e) {
+      this.admitted--;
+      throw e;
+    }
+    let release!: () => void;
+    const previous = this.chain;
+    this.chain = new Promise<void>((r) => (release = r));
+    const seed = req.seed ?? Math.floor(Math.random() * 2 ** 31);
+    const problems: RolloutProblem[] = req.prompts.map((q, i) => ({ id: `prompt-${i}`, question: q, answer: req.answers?.[i] ?? "" }));
+    const perBatch = Math.max(1, Math.floor(ROWS_PER_BATCH / req.n));
+    const withReward = req.answers !== undefined;
+    const self = this;
+    async function* batches(): AsyncGenerator<GeneratedTrajectory[]> {
+      try {
+        await previous;
+        const { engine, tokenizer } = await self.load();
+        for (let first = 0; first < problems.length && !signal?.aborted; first += perBatch) {
+          const { trajectories } = await rollout(
+            { engine, tokenizer, runTool: self.runTool },
+            { problems: problems.slice(first, first + perBatch), n: req.n, runSeed: seed, step: 0, policyVersion: 0, firstGroup: first },
+            opts,
+          );
+          yield trajectories.map((t) => trajectoryView(t, tokenizer, withReward));
+        }
+      } finally {
+        self.admitted--;
+        release();
+      }
+    }
+    return { seed, batches: batches() };
+  }
+
+  /** Waits for the running request, then frees the engine. */
+  async close(): Promise<void> {
+    await this.chain;
+    const p = this.policy;
+    this.policy = undefined;
+    if (p) (await p.catch(() => undefined))?.engine.dispose();
+  }
+}
+
+/** Rollout options of a request, with its response budget checked against (or fitted to) the model's positions. */
+function rolloutOptionsFor(req: GenerateRequest, promptLengths: number[], maxPositions: number): RolloutOptions {
+  const longest = Math.max(...promptLengths);
+  const budget = req.max_response_tokens ?? Math.min(1024, maxPositions - longest);
+  const errors: FieldError[] = [];
+  promptLengths.forEach((len, i) => {
+    if (len + Math.max(1, budget) > maxPositions) {
+      errors.push({ path: `prompts.${i}`, message: `${len} prompt tokens + ${Math.max(1, budget)} response tokens exceed the model's ${maxPositions} positions` });
+    }
+  });
+  if (errors.length) throw new HttpProblem(400, "a prompt does not fit the model", errors);
+  return resolveRollout({
+    n: req.n, max_turns: req.max_turns, max_response_tokens: budget, max_turn_tokens: Math.min(256, budget),
+    temperature: req.temperature, top_p: req.top_p,
+  });
+}
+
+function trajectoryView(t: Trajectory, tokenizer: TextTokenizer, withReward: boolean): GeneratedTrajectory {
+  const response = t.tokens.subarray(t.promptLength);
+  return {
+    prompt_index: t.group,
+    sample: t.sample,
+    response: response.length ? tokenizer.decode(response, { skipSpecialTokens: true }) : "",
+    answer: t.answer,
+    turns: t.turns.map((k) => ({ kind: k.kind, ...(k.outcome ? { outcome: k.outcome } : {}), policy_tokens: k.policyTokens, observation_tokens: k.observationTokens })),
+    tool_calls: t.toolCalls,
+    valid_tool_calls: t.validToolCalls,
+    ...(withReward ? { reward: t.reward } : {}),
+    truncated: t.truncated,
+    void: t.isVoid,
+    tokens: response.length,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Jobs
+
+export interface JobQueueOptions {
+  /** Jobs folder: one subfolder per job. */
+  dir: string;
+  /** The policy's model folder (HF layout): where training starts and what evaluation measures. */
+  model: string;
+  runTool: RunTool;
+  /** Jobs that may wait behind the running one (default 8); more answer 429. */
+  maxQueued?: number;
+  /** Where training problems come from (default: the procedural task family, adaptive levels). */
+  trainTasks?: TaskSource;
+  /** Where evaluation problems come from (default: the procedural family's test split). */
+  evalTasks?: (seed: number, count: number, level?: number) => RolloutProblem[];
+}
+
+interface Entry {
+  info: JobInfo;
+  events: JobEvent[];
+  listeners: Set<() => void>;
+  abort?: AbortController;
+}
+
+const TERMINAL: ReadonlySet<JobStatus> = new Set(["completed", "failed", "cancelled", "interrupted"]);
+const JOB_FILE = "job.json";
+const EVENTS_FILE = "events.jsonl";
+
+const proceduralTasks = (seed: number, count: number, level?: number): RolloutProblem[] =>
+  generateTasks(seed, "test", count, level === undefined ? undefined : Math.min(MAX_LEVEL, level)).map((t) => ({ id: t.id, question: t.question, answer: t.answer }));
+
+export class JobQueue implements JobRunner {
+  private readonly jobs = new Map<string, Entry>();
+  private readonly queue: string[] = [];
+  private current?: { id: string; done: Promise<void> };
+  private closing = false;
+  private modelFacts?: Promise<{ tokenizer: TextTokenizer; maxPositions: number }>;
+
+  constructor(private readonly o: JobQueueOptions) {
+    mkdirSync(o.dir, { recursive: true });
+    this.restore();
+    this.pump();
+  }
+
+  async start(spec: JobSpec): Promise<JobInfo> {
+    if (this.closing) throw new HttpProblem(503, "the server is shutting down");
+    const limit = this.o.maxQueued ?? 8;
+    if (this.queue.length >= limit) throw new HttpProblem(429, `${this.queue.length} jobs already wait (limit ${limit}); retry when one has finished`);
+    await this.checkFits(spec);
+    if (this.queue.length >= limit) throw new HttpProblem(429, `${this.queue.length} jobs already wait (limit ${limit}); retry when one has finished`);
+    const now = new Date();
+    const id = `${spec.kind}-${now.getTime().toString(36)}-${randomBytes(3).toString("hex")}`;
+    const entry: Entry = {
+      info: { id, kind: spec.kind, status: "queued", created_at: now.toISOString(), request: spec, progress: { step: 0, steps: spec.kind === "train" ? spec.steps : 1 } },
+      events: [],
+      listeners: new Set(),
+    };
+    mkdirSync(join(this.o.dir, id), { recursive: true });
+    this.jobs.set(id, entry);
+    this.setStatus(entry, "queued");
+    this.queue.push(id);
+    this.pump();
+    return { ...entry.info };
+  }
+
+  list(): JobInfo[] {
+    return [...this.jobs.values()].map((e) => ({ ...e.info })).sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+  }
+
+  get(id: string): JobInfo | undefined {
+    const e = this.jobs.get(id);
+    return e && { ...e.info };
+  }
+
+  cancel(id: string): JobInfo | "unknown" | "finished" {
+    const e = this.jobs.get(id);
+    if (!e) return "unknown";
+    if (TERMINAL.has(e.info.status)) return "finished";
+    if (e.info.status === "queued") {
+      this.queue.splice(this.queue.indexOf(id), 1);
+      this.setStatus(e, "cancelled", { finished_at: new Date().toISOString() });
+    } else {
+      e.info.cancel_requested = true;
+      this.persist(e);
+      this.emit(e, "status", { status: e.info.status, cancel_requested: true });
+      e.abort?.abort();
+    }
+    return { ...e.info };
+  }
+
+  events(id: string, after: number, signal?: AbortSignal): AsyncIterable<JobEvent> | undefined {
+    const e = this.jobs.get(id);
+    if (!e) return undefined;
+    return (async function* () {
+      let next = Math.min(after, e.events.length); // events[k] has id k + 1
+      for (;;) {
+        while (next < e.events.length) yield e.events[next++];
+        if (TERMINAL.has(e.info.status) || signal?.aborted) return;
+        await new Promise<void>((resolve) => {
+          const wake = () => { e.listeners.delete(wake); signal?.removeEventListener("abort", wake); resolve(); };
+          e.listeners.add(wake);
+          signal?.addEventListener("abort", wake, { once: true });
+        });
+      }
+    })();
+  }
+
+  /**
+   * Stops taking jobs; a running training job checkpoints after its current step and becomes
+   * "interrupted" (resumed by the next queue over this folder). An evaluation cannot stop mid-way: it is
+   * marked interrupted at once and starts over next time.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    const cur = this.current;
+    if (!cur) return;
+    const e = this.jobs.get(cur.id)!;
+    if (e.info.kind === "train") {
+      e.abort?.abort();
+      await cur.done;
+    } else {
+      this.setStatus(e, "interrupted", { finished_at: new Date().toISOString() });
+    }
+  }
+
+  // --- internals ---
+
+  private jobDir(id: string): string {
+    return join(this.o.dir, id);
+  }
+
+  private persist(e: Entry): void {
+    const path = join(this.jobDir(e.info.id), JOB_FILE);
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(e.info, null, 2)}\n`);
+    renameSync(`${path}.tmp`, path);
+  }
+
+  private emit(e: Entry, event: string, data: unknown): void {
+    const ev: JobEvent = { id: e.events.length + 1, event, time: new Date().toISOString(), data };
+    e.events.push(ev);
+    appendFileSync(join(this.jobDir(e.info.id), EVENTS_FILE), `${JSON.stringify(ev)}\n`);
+    for (const wake of [...e.listeners]) wake();
+  }
+
+  private setStatus(e: Entry, status: JobStatus, extra: Partial<JobInfo> = {}): void {
+    Object.assign(e.info, extra, { status });
+    this.persist(e);
+    const { error, result } = e.info;
+    this.emit(e, "status", { status, ...(error !== undefined ? { error } : {}), ...(TERMINAL.has(status) && result ? { result } : {}) });
+  }
+
+  /** Reads the jobs folder: past jobs are listed; queued, running and interrupted ones are queued again. */
+  private restore(): void {
+    const found: Entry[] = [];
+    for (const name of readdirSync(this.o.dir)) {
+      const path = join(this.o.dir, name, JOB_FILE);
+      if (!existsSync(path)) continue;
+      let info: JobInfo;
+      try { info = JSON.parse(readFileSync(path, "utf8")) as JobInfo; } catch { continue; }
+      if (info.id !== name) continue;
+      const events: JobEvent[] = [];
+      const evPath = join(this.o.dir, name, EVENTS_FILE);
+      if (existsSync(evPath)) {
+        for (const line of readFileSync(evPath, "utf8").split("\n")) {
+          if (!line.trim()) continue;
+          try { events.push({ ...(JSON.parse(line) as JobEvent), id: events.length + 1 }); } catch { /* a line cut by a crash */ }
+        }
+      }
+      found.push({ info, events, listeners: new Set() });
+    }
+    found.sort((a, b) => a.info.created_at.localeCompare(b.info.created_at) || a.info.id.localeCompare(b.info.id));
+    for (const e of found) {
+      this.jobs.set(e.info.id, e);
+      if (TERMINAL.has(e.info.status) && e.info.status !== "interrupted") continue;
+      if (e.info.cancel_requested) {
+        this.setStatus(e, "cancelled", { finished_at: e.info.finished_at ?? new Date().toISOString() });
+        continue;
+      }
+      const was = e.info.status;
+      delete e.info.finished_at;
+      this.setStatus(e, "queued", {});
+      this.emit(e, "restart", { was, resume: e.info.kind === "train" ? "from the last checkpoint" : "from the start" });
+      this.queue.push(e.info.id);
+    }
+  }
+
+  private pump(): void {
+    if (this.current || this.closing) return;
+    const id = this.queue.shift();
+    if (id === undefined) return;
+    const e = this.jobs.get(id)!;
+    e.abort = new AbortController();
+    this.setStatus(e, "running", { started_at: new Date().toISOString() });
+    const done = (async () => {
+      try {
+        const r = await (e.info.request.kind === "train" ? this.runTrain(e, e.info.request, e.abort!.signal) : this.runEvaluate(e, e.info.request));
+        if (e.info.status !== "running") return; // interrupted by close() meanwhile
+        const status: JobStatus = e.info.cancel_requested ? "cancelled" : r.stopped ? "interrupted" : "completed";
+        this.setStatus(e, status, { finished_at: new Date().toISOString(), result: r.result });
+      } catch (err) {
+        if (e.info.status !== "running") return;
+        this.setStatus(e, "failed", { finished_at: new Date().toISOString(), error: (err as Error).message ?? String(err) });
+      }
+    })();
+    this.current = { id, done };
+    void done.then(() => {
+      this.current = undefined;
+      this.pump();
+    });
+  }
+
+  private evalProblems(seed: number, count: number, level?: number): RolloutProblem[] {
+    return (this.o.evalTasks ?? proceduralTasks)(seed, count, level);
+  }
+
+  private facts(): Promise<{ tokenizer: TextTokenizer; maxPositions: number }> {
+    this.modelFacts ??= (async () => {
+      const cfg = parseHfConfig(JSON.parse(readFileSync(join(this.o.model, "config.json"), "utf8")));
+      return { tokenizer: await loadTokenizer(this.o.model), maxPositions: positionsOf(cfg.maxPositionEmbeddings) };
+    })();
+    return this.modelFacts;
+  }
+
+  /** 400 when the evaluation prompts and the response budget do not fit the model's positions. */
+  private async checkFits(spec: JobSpec): Promise<void> {
+    const [problems, rolloutInput, field] = spec.kind === "train"
+      ? [this.evalProblems(spec.seed + 1000, spec.eval_every > 0 ? spec.eval_problems : 0), spec.config?.rollout, "config.rollout.max_response_tokens"]
+      : [this.evalProblems(spec.seed, spec.problems, spec.level), spec.rollout, "rollout.max_response_tokens"];
+    const budget = resolveRollout(rolloutInput ?? {}).max_response_tokens;
+    const { tokenizer, maxPositions } = await this.facts();
+    const longest = Math.max(0, ...promptTokens(tokenizer, problems.map((p) => p.question)));
+    if (longest + budget > maxPositions) {
+      throw new HttpProblem(400, "the response budget does not fit the model", [
+        { path: field, message: `${budget} response tokens after the longest evaluation prompt (${longest} tokens) exceed the model's ${maxPositions} positions` },
+      ]);
+    }
+  }
+
+  private async runTrain(e: Entry, spec: TrainRequest, signal: AbortSignal): Promise<{ stopped: boolean; result: Record<string, unknown> }> {
+    const cfg = spec.config ?? {};
+    const settings: TrainSettings = {
+      runSeed: spec.seed,
+      tasks: this.o.trainTasks,
+      tao: resolveTaoRl({ ...PRESETS[spec.preset], ...cfg.tao }),
+      rollout: resolveRollout(cfg.rollout ?? {}),
+      optim: resolveOptim({ lr: 1e-3, ...cfg.optim }),
+      microBatch: 8,
+    };
+    const dir = join(this.jobDir(e.info.id), "run");
+    const r = await runTraining({
+      dir, model: this.o.model, settings, preset: spec.preset, steps: spec.steps, checkpointEvery: spec.checkpoint_every,
+      evalEvery: spec.eval_every, evalProblems: this.evalProblems(spec.seed + 1000, spec.eval_problems), evalK: spec.eval_k,
+      runTool: this.o.runTool, signal,
+      onStep: (m) => {
+        e.info.progress = { step: m.step, steps: spec.steps };
+        this.persist(e);
+        this.emit(e, "progress", { ...e.info.progress });
+        this.emit(e, "metrics", m);
+      },
+      onEval: (ev) => this.emit(e, "eval", ev),
+    });
+    return {
+      stopped: r.stopped,
+      result: {
+        step: r.state.step, steps: spec.steps, resumed: r.resumed, stopped: r.stopped, last_eval: r.evals.at(-1) ?? null,
+        run_dir: dir, checkpoint: join(dir, CHECKPOINT_DIR), metrics: join(dir, "metrics.jsonl"),
+      },
+    };
+  }
+
+  private async runEvaluate(e: Entry, spec: EvaluateRequest): Promise<{ stopped: boolean; result: Record<string, unknown> }> {
+    const { config, weights, tokenizer } = await loadModelFolder(this.o.model);
+    const engine = await OrtWebEngine.create(config, { weights, maxPositions: positionsOf(config.maxPositionEmbeddings), weightsMode: "initializers" });
+    try {
+      const problems = this.evalProblems(spec.seed, spec.problems, spec.level);
+      const res = await evaluate({ engine, tokenizer, runTool: this.o.runTool }, problems, resolveRollout(spec.rollout ?? {}), spec.seed, spec.k);
+      e.info.progress = { step: 1, steps: 1 };
+      this.emit(e, "eval", res);
+      return { stopped: false, result: { ...res } };
+    } finally {
+      engine.dispose();
+    }
+  }
+}
