@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { PRESETS, resolveOptim, resolveRollout, resolveTaoRl, type RolloutOptions } from "../config.js";
 import { buildPrompt } from "../agent/prompt.js";
 import { rollout, type RolloutProblem } from "../agent/rollout.js";
-import { generateTasks, MAX_LEVEL } from "../agent/tasks.js";
+import { generateTasks, LevelSampler, MAX_LEVEL, taskProblem } from "../agent/tasks.js";
 import { OrtWebEngine } from "../engine/ort-web.js";
 import { loadModelFolder, loadTokenizer } from "../model/checkpoint.js";
 import { parseHfConfig } from "../model/config.js";
@@ -24,7 +24,7 @@ import type {
   EvaluateRequest, GenerateRequest, GeneratedTrajectory, Generator, JobEvent, JobInfo, JobRunner, JobSpec, JobStatus, TrainRequest,
 } from "../server/policy-api.js";
 import { evaluate } from "../trainer/evaluate.js";
-import type { TaskSource, TrainSettings } from "../trainer/loop.js";
+import { taskFamily, type TaskSource, type TrainSettings } from "../trainer/loop.js";
 import { CHECKPOINT_DIR, runTraining } from "../trainer/run.js";
 import type { SandboxResult, Trajectory } from "../types.js";
 
@@ -187,8 +187,9 @@ const TERMINAL: ReadonlySet<JobStatus> = new Set(["completed", "failed", "cancel
 const JOB_FILE = "job.json";
 const EVENTS_FILE = "events.jsonl";
 
+/** The procedural family's test split, as taorl train evaluates it (question hint and the `q` tool prelude). */
 const proceduralTasks = (seed: number, count: number, level?: number): RolloutProblem[] =>
-  generateTasks(seed, "test", count, level === undefined ? undefined : Math.min(MAX_LEVEL, level)).map((t) => ({ id: t.id, question: t.question, answer: t.answer }));
+  generateTasks(seed, "test", count, level === undefined ? undefined : Math.min(MAX_LEVEL, level)).map(taskProblem);
 
 export class JobQueue implements JobRunner {
   private readonly jobs = new Map<string, Entry>();
@@ -382,19 +383,28 @@ export class JobQueue implements JobRunner {
     return this.modelFacts;
   }
 
-  /** 400 when the evaluation prompts and the response budget do not fit the model's positions. */
+  /**
+   * 400 when the response budget after the evaluation prompts, or after a sample of the first step's
+   * training prompts, exceeds the model's positions (the engines would refuse them mid-job).
+   */
   private async checkFits(spec: JobSpec): Promise<void> {
-    const [problems, rolloutInput, field] = spec.kind === "train"
-      ? [this.evalProblems(spec.seed + 1000, spec.eval_every > 0 ? spec.eval_problems : 0), spec.config?.rollout, "config.rollout.max_response_tokens"]
-      : [this.evalProblems(spec.seed, spec.problems, spec.level), spec.rollout, "rollout.max_response_tokens"];
-    const budget = resolveRollout(rolloutInput ?? {}).max_response_tokens;
     const { tokenizer, maxPositions } = await this.facts();
-    const longest = Math.max(0, ...promptTokens(tokenizer, problems.map((p) => p.question)));
-    if (longest + budget > maxPositions) {
-      throw new HttpProblem(400, "the response budget does not fit the model", [
-        { path: field, message: `${budget} response tokens after the longest evaluation prompt (${longest} tokens) exceed the model's ${maxPositions} positions` },
-      ]);
+    const check = (problems: RolloutProblem[], rolloutInput: unknown, field: string, which: string) => {
+      const budget = resolveRollout(rolloutInput ?? {}).max_response_tokens;
+      const longest = Math.max(0, ...promptTokens(tokenizer, problems.map((p) => p.question)));
+      if (problems.length > 0 && longest + budget > maxPositions) {
+        throw new HttpProblem(400, "the response budget does not fit the model", [
+          { path: field, message: `${budget} response tokens after the longest ${which} prompt (${longest} tokens) exceed the model's ${maxPositions} positions` },
+        ]);
+      }
+    };
+    if (spec.kind === "evaluate") {
+      check(this.evalProblems(spec.seed, spec.problems, spec.level), spec.rollout, "rollout.max_response_tokens", "evaluation");
+      return;
     }
+    const field = "config.rollout.max_response_tokens";
+    check((this.o.trainTasks ?? taskFamily)(new LevelSampler(), spec.seed, 0, 16), spec.config?.rollout, field, "training");
+    check(this.evalProblems(spec.seed + 1000, spec.eval_every > 0 ? spec.eval_problems : 0), spec.config?.rollout, field, "evaluation");
   }
 
   private async runTrain(e: Entry, spec: TrainRequest, signal: AbortSignal): Promise<{ stopped: boolean; result: Record<string, unknown> }> {

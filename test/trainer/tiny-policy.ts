@@ -44,10 +44,11 @@ export async function makeTinyPolicy(root: string): Promise<string> {
 /**
  * A tiny policy that uses the tool: taught to write ```python print(1) ``` (or print(2)), then, after the
  * observation, the printed value boxed. Groups mix answers 1 and 2, and every trajectory makes tool calls.
+ * `maxPositions` (rotary, so the weights do not depend on it): room for longer prompts, e.g. the task family's.
  */
-export async function makeToolPolicy(root: string): Promise<string> {
+export async function makeToolPolicy(root: string, maxPositions = 256): Promise<string> {
   const model = join(root, "tool-model");
-  const cfg = tinyConfig({ vocab_size: V, hidden_size: 32, intermediate_size: 64, max_position_embeddings: 256 });
+  const cfg = tinyConfig({ vocab_size: V, hidden_size: 32, intermediate_size: 64, max_position_embeddings: maxPositions });
   const engine = await TfjsWasmEngine.create(cfg, { seed: 2, optim: { lr: 3e-3, weight_decay: 0 } });
   const seqs = Array.from({ length: 8 }, (_, i) => {
     const v = i % 2 ? 2 : 1;

@@ -1,0 +1,97 @@
+// `taorl serve --model --jobs` over a real socket (the bundled CLI): generation, a training job that
+// SIGTERM checkpoints and a restarted server resumes, job events as server-sent events.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeToolPolicy, question } from "../trainer/tiny-policy.js";
+
+const cli = fileURLToPath(new URL("../../dist/node/cli.mjs", import.meta.url));
+const root = mkdtempSync(join(tmpdir(), "taorl-serve-jobs-"));
+const jobsDir = join(root, "jobs");
+let model = "";
+const procs: ChildProcess[] = [];
+
+// 1024 positions: room for the task family's prompts (~250-470 tokens with this character tokenizer)
+beforeAll(async () => { model = await makeToolPolicy(root, 1024); }, 120_000);
+afterAll(() => {
+  for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function serve(): Promise<{ proc: ChildProcess; base: string; exited: Promise<number | null> }> {
+  const proc = spawn(process.execPath, [cli, "serve", "--port", "0", "--model", model, "--jobs", jobsDir], { env: { ...process.env, TAORL_API_TOKEN: "" } });
+  procs.push(proc);
+  const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
+  const base = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    proc.stdout!.on("data", (d) => {
+      out += d;
+      const m = /serving on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    void exited.then((code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { proc, base, exited };
+}
+
+const postJson = (url: string, body: unknown) => fetch(url, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+
+/** Reads SSE events from a live stream until `until` says stop; returns them. */
+async function readUntil(res: Response, until: (event: string, data: Record<string, unknown>) => boolean): Promise<Array<{ event: string; data: Record<string, unknown> }>> {
+  const seen: Array<{ event: string; data: Record<string, unknown> }> = [];
+  const reader = res.body!.getReader();
+  const dec = new TextDecoder();
+  let buf = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return seen;
+    buf += dec.decode(value, { stream: true });
+    let cut: number;
+    while ((cut = buf.indexOf("\n\n")) >= 0) {
+      const block = buf.slice(0, cut);
+      buf = buf.slice(cut + 2);
+      const event = /^event: ?(.*)$/m.exec(block)?.[1] ?? "message";
+      const data = JSON.parse(/^data: ?(.*)$/m.exec(block)?.[1] ?? "{}");
+      seen.push({ event, data });
+      if (until(event, data)) { await reader.cancel(); return seen; }
+    }
+  }
+}
+
+describe("taorl serve --model --jobs", () => {
+  it("generates, and a training job survives SIGTERM: checkpointed, then resumed by the next server", async () => {
+    const first = await serve();
+    const gen = await postJson(`${first.base}/v1/generate`, { prompts: [question(1)], n: 2, seed: 1, max_turns: 3, max_response_tokens: 64, answers: ["2"] });
+    expect(gen.status).toBe(200);
+    expect((await gen.json()).trajectories).toHaveLength(2);
+
+    const rollout = { n: 4, max_turns: 3, max_turn_tokens: 24, max_response_tokens: 64 };
+    const started = await postJson(`${first.base}/v1/train`, { preset: "grpo", steps: 1000, seed: 3, eval_every: 0, checkpoint_every: 1000, config: { tao: { batch_prompts: 2, oversample: 1 }, rollout, optim: { mini_batch_prompts: 2 } } });
+    expect(started.status).toBe(202);
+    const job = await started.json();
+    const live = await fetch(`${first.base}/v1/jobs/${job.id}/events`);
+    await readUntil(live, (event) => event === "progress");
+    first.proc.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    const saved = JSON.parse(readFileSync(join(jobsDir, job.id, "job.json"), "utf8"));
+    expect(saved.status).toBe("interrupted");
+    const step = JSON.parse(readFileSync(join(jobsDir, job.id, "run", "checkpoint", "state.json"), "utf8")).state.step;
+    expect(step).toBeGreaterThanOrEqual(1);
+
+    const second = await serve();
+    const list = (await (await fetch(`${second.base}/v1/jobs`)).json()).jobs;
+    expect(list.map((j: { id: string }) => j.id)).toEqual([job.id]);
+    const events = await readUntil(await fetch(`${second.base}/v1/jobs/${job.id}/events`), (event, data) => event === "metrics" && (data.step as number) > step);
+    expect(events.some((e) => e.event === "restart")).toBe(true);
+    const cancel = await fetch(`${second.base}/v1/jobs/${job.id}/cancel`, { method: "POST" });
+    expect(cancel.status).toBe(202);
+    const end = await readUntil(await fetch(`${second.base}/v1/jobs/${job.id}/events?after=${events.length}`), (event, data) => event === "status" && data.status !== "running");
+    expect(end.at(-1)!.data).toMatchObject({ status: "cancelled", result: { resumed: true } });
+    expect(existsSync(join(jobsDir, job.id, "run", "checkpoint", "state.json"))).toBe(true);
+    second.proc.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+  }, 240_000);
+});
