@@ -67,6 +67,11 @@ describe("taorl serve --model --jobs", () => {
     const gen = await postJson(`${first.base}/v1/generate`, { prompts: [question(1)], n: 2, seed: 1, max_turns: 3, max_response_tokens: 64, answers: ["2"] });
     expect(gen.status).toBe(200);
     expect((await gen.json()).trajectories).toHaveLength(2);
+    // streamed over the socket: 9 prompts × 2 decode in two batches, all arrive before done
+    const streamed = await postJson(`${first.base}/v1/generate`, { prompts: Array.from({ length: 9 }, (_, i) => question(i)), n: 2, seed: 2, max_turns: 3, max_response_tokens: 64, stream: true });
+    const sse = await readUntil(streamed, () => false);
+    expect(sse.filter((e) => e.event === "trajectory")).toHaveLength(18);
+    expect(sse.at(-1)).toMatchObject({ event: "done", data: { trajectories: 18 } });
 
     const rollout = { n: 4, max_turns: 3, max_turn_tokens: 24, max_response_tokens: 64 };
     const started = await postJson(`${first.base}/v1/train`, { preset: "grpo", steps: 1000, seed: 3, eval_every: 0, checkpoint_every: 1000, config: { tao: { batch_prompts: 2, oversample: 1 }, rollout, optim: { mini_batch_prompts: 2 } } });
