@@ -52,7 +52,7 @@ export async function runTrain(argv: readonly string[], io: { stdout: (s: string
       runSeed: seed,
       tao: resolveTaoRl({ ...PRESETS[preset], ...(cfg.tao as object) }),
       rollout: resolveRollout(cfg.rollout ?? {}),
-      optim: resolveOptim({ lr: 1e-3, ...(cfg.optim as object) }),
+      optim: resolveOptim({ lr: 2e-4, ...(cfg.optim as object) }),
       microBatch: 8,
     };
   } catch (e) {
