@@ -2,7 +2,7 @@
 // into the rl/ input record, and the shaped results turned back into records. Shared by `taorl shape` and
 // the HTTP API. Every error names the record (1-based line) and the field.
 import { z } from "zod";
-import { planRefill, reasonNames, refillRows, shapeBatch, takeRows, mixSeed } from "./rl/index.js";
+import { planRefill, reasonNames, refillRows, selectRows, shapeBatch, mixSeed } from "./rl/index.js";
 import type { BonusMetrics, RefillPlan } from "./rl/index.js";
 import type { TaoBatch, TaoRlOptions } from "./types.js";
 
@@ -171,17 +171,7 @@ export function shapeRecords(records: ReadonlyArray<TrajectoryRecord>, opts: Tao
     { ...opts, refill: opts.refill === "regenerate" ? "duplicate" : opts.refill },
   );
   const { rows, group } = refillRows(batch.group, plan);
-  const sub: TaoBatch = {
-    B: rows.length, T, group,
-    reward: takeRows(batch.reward, rows, 1),
-    responseMask: takeRows(batch.responseMask, rows, T),
-    postToolMask: takeRows(batch.postToolMask, rows, T),
-    toolCalls: takeRows(batch.toolCalls, rows, 1),
-    validToolCalls: takeRows(batch.validToolCalls, rows, 1),
-    isVoid: takeRows(batch.isVoid, rows, 1),
-    truncated: takeRows(batch.truncated, rows, 1),
-    entropy: takeRows(batch.entropy as Float32Array, rows, T),
-  };
+  const sub: TaoBatch = selectRows({ ...batch, logp: undefined, oldLogp: undefined, refLogp: undefined }, rows, group);
   const res = shapeBatch(sub, opts);
   const selected = new Set<number>();
   const out: ShapedRecord[] = records.map((r, b): ShapedRecord => ({

@@ -62,54 +62,38 @@ function version(): string {
 
 export function main(argv: readonly string[]): number {
   const io = { stdout: (s: string) => process.stdout.write(s), stderr: (s: string) => process.stderr.write(s) };
+  const tio = { ...io, tty: process.stderr.isTTY };
   const [cmd, ...rest] = argv;
+  /** An async command: its failure sets the exit code (2 for bad input, 1 otherwise) when it settles. */
+  const background = (name: string, work: Promise<unknown>): number => {
+    work.catch((e: Error) => {
+      io.stderr(`taorl ${name}: ${e instanceof UsageError ? e.message : `${e.stack ?? e.message}`}\n`);
+      process.exitCode = e instanceof UsageError ? 2 : 1;
+    });
+    return 0;
+  };
   try {
     switch (cmd) {
       case "shape":
         runShape(rest, io);
         return 0;
       case "start":
-        runStart(rest, { ...io, tty: process.stderr.isTTY }, packageRoot()).catch((e: Error) => {
-          io.stderr(`taorl start: ${e instanceof UsageError ? e.message : `${e.stack ?? e.message}`}\n`);
-          process.exitCode = e instanceof UsageError ? 2 : 1;
-        });
-        return 0;
+        return background(cmd, runStart(rest, tio, packageRoot()));
       case "report":
         runReport(rest, io);
         return 0;
       case "pretrain":
-        runPretrain(rest, { ...io, tty: process.stderr.isTTY }, packageRoot()).catch((e: Error) => {
-          io.stderr(`taorl pretrain: ${e instanceof UsageError ? e.message : `${e.stack ?? e.message}`}\n`);
-          process.exitCode = e instanceof UsageError ? 2 : 1;
-        });
-        return 0;
+        return background(cmd, runPretrain(rest, tio, packageRoot()));
       case "ablation":
-        runAblation(rest, { ...io, tty: process.stderr.isTTY }, packageRoot()).catch((e: Error) => {
-          io.stderr(`taorl ablation: ${e instanceof UsageError ? e.message : `${e.stack ?? e.message}`}\n`);
-          process.exitCode = e instanceof UsageError ? 2 : 1;
-        });
-        return 0;
+        return background(cmd, runAblation(rest, tio, packageRoot()));
       case "train":
-        runTrain(rest, { ...io, tty: process.stderr.isTTY }, packageRoot()).catch((e: Error) => {
-          io.stderr(`taorl train: ${e instanceof UsageError ? e.message : `${e.stack ?? e.message}`}\n`);
-          process.exitCode = e instanceof UsageError ? 2 : 1;
-        });
-        return 0;
+        return background(cmd, runTrain(rest, tio, packageRoot()));
       case "score":
-      case "generate": {
-        const run = cmd === "score" ? runScore : runGenerate;
-        (run(rest, io) as Promise<unknown>).catch((e: Error) => {
-          io.stderr(`taorl ${cmd}: ${e instanceof UsageError ? e.message : `${e.stack ?? e.message}`}\n`);
-          process.exitCode = e instanceof UsageError ? 2 : 1;
-        });
-        return 0;
-      }
+        return background(cmd, runScore(rest, io));
+      case "generate":
+        return background(cmd, runGenerate(rest, io));
       case "serve":
-        runServe(rest, version(), io, packageRoot()).catch((e: Error) => {
-          io.stderr(`taorl serve: ${e.message}\n`);
-          process.exitCode = e instanceof UsageError ? 2 : 1;
-        });
-        return 0;
+        return background(cmd, runServe(rest, version(), io, packageRoot()));
       case "--version":
       case "-v":
         io.stdout(`${version()}\n`);

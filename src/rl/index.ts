@@ -23,6 +23,6 @@ export { computeAdvantages, getAdvantage, registerAdvantage, type AdvantageEstim
 export { postToolMask, TurnCode, type TurnLayout } from "./post-tool.js";
 export { entropyBonus, entropyPool, type BonusInput, type BonusResult, type BonusMetrics, type EntropyPool } from "./bonus.js";
 export { policyLoss, aggregationRowFactors, type LossInput, type LossResult, type LossMetrics } from "./loss.js";
-export { planRefill, refillRows, takeRows, type RefillPlan, type RefillRequest, type RefillAction } from "./refill.js";
+export { planRefill, refillRows, selectRows, takeRows, type RefillPlan, type RefillRequest, type RefillAction } from "./refill.js";
 export { passAtK, evalSummary, rolloutMetrics, type ProblemTally, type RolloutMetrics } from "./metrics.js";
 export { shapeBatch, type ShapeResult } from "./shape.js";

@@ -4,7 +4,7 @@
 //   none survive → skip the step.
 // refill = "regenerate" asks the caller for more groups (DAPO dynamic sampling) until round max_gen_rounds,
 // then falls back to duplication. refill = "none" keeps the survivors as they are (no subsample, no copies).
-import type { TaoRlOptions } from "../types.js";
+import type { TaoBatch, TaoRlOptions } from "../types.js";
 import { permutation, randomInt, seededRandom } from "./rng.js";
 
 export type RefillAction = "exact" | "subsample" | "duplicate" | "regenerate" | "skip" | "keep";
@@ -88,6 +88,26 @@ export function refillRows(group: Int32Array, plan: RefillPlan): { rows: Int32Ar
 type Typed = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 /** Gather rows of width `width` (1 for per-trajectory arrays, T for per-token arrays). */
+/** The batch of rows `rows` (in that order) with group ids `group`; optional token arrays come along when present. */
+export function selectRows(batch: TaoBatch, rows: Int32Array, group: Int32Array): TaoBatch {
+  const T = batch.T;
+  const out: TaoBatch = {
+    B: rows.length, T, group,
+    reward: takeRows(batch.reward, rows, 1),
+    responseMask: takeRows(batch.responseMask, rows, T),
+    postToolMask: takeRows(batch.postToolMask, rows, T),
+    toolCalls: takeRows(batch.toolCalls, rows, 1),
+    validToolCalls: takeRows(batch.validToolCalls, rows, 1),
+    isVoid: takeRows(batch.isVoid, rows, 1),
+    truncated: takeRows(batch.truncated, rows, 1),
+  };
+  for (const k of ["entropy", "logp", "oldLogp", "refLogp"] as const) {
+    const a = batch[k];
+    if (a) out[k] = takeRows(a as Float32Array, rows, T);
+  }
+  return out;
+}
+
 export function takeRows<A extends Typed>(arr: A, rows: Int32Array, width: number): A {
   const out = new (arr.constructor as new (n: number) => A)(rows.length * width);
   for (let i = 0; i < rows.length; i++) out.set(arr.subarray(rows[i] * width, rows[i] * width + width), i * width);

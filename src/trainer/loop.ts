@@ -10,7 +10,7 @@ import { rollout, type RolloutDeps, type RolloutProblem, type RolloutRunner } fr
 import type { Weights } from "../model/config.js";
 import { LevelSampler, sampleTrainingTasks, taskProblem, type LevelSamplerState, type TaskItem } from "../agent/tasks.js";
 import {
-  computeAdvantages, filterBatch, mixSeed, planRefill, policyLoss, refillRows, rolloutMetrics, takeRows,
+  computeAdvantages, filterBatch, mixSeed, planRefill, policyLoss, refillRows, rolloutMetrics, selectRows, takeRows,
   type FilterCounts, type LossMetrics, type RolloutMetrics,
 } from "../rl/index.js";
 import type { TaoBatch, TaoRlOptions, Trajectory, ToolOutcome } from "../types.js";
@@ -112,21 +112,7 @@ export function packTrajectories(trajs: ReadonlyArray<Trajectory>): { batch: Tao
 }
 
 function rowsOf(batch: TaoBatch, tokens: Int32Array, rows: Int32Array, group: Int32Array): { batch: TaoBatch; tokens: Int32Array } {
-  const T = batch.T;
-  return {
-    tokens: takeRows(tokens, rows, T),
-    batch: {
-      B: rows.length, T, group,
-      reward: takeRows(batch.reward, rows, 1),
-      responseMask: takeRows(batch.responseMask, rows, T),
-      postToolMask: takeRows(batch.postToolMask, rows, T),
-      toolCalls: takeRows(batch.toolCalls, rows, 1),
-      validToolCalls: takeRows(batch.validToolCalls, rows, 1),
-      isVoid: takeRows(batch.isVoid, rows, 1),
-      truncated: takeRows(batch.truncated, rows, 1),
-      oldLogp: takeRows(batch.oldLogp as Float32Array, rows, T),
-    },
-  };
+  return { tokens: takeRows(tokens, rows, batch.T), batch: selectRows(batch, rows, group) };
 }
 
 /** One training step. Mutates `state` (step, policy version, sampler) and returns the step's metrics. */
