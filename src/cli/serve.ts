@@ -7,7 +7,8 @@ import { JobQueue, PolicyGenerator, policyUnavailable } from "./serve-deps.js";
 
 export const SERVE_USAGE = `taorl serve [--port 8787] [--host 127.0.0.1] [--model models/default] [--jobs runs/jobs]
 
-  Serves the HTTP API: GET /health, GET /v1/info, POST /v1/tao/shape, POST /v1/sandbox/run, POST /run_code,
+  Serves a dashboard page at GET / (jobs, live curves, sandbox) and the HTTP API: GET /health,
+  GET /v1/info, POST /v1/tao/shape, POST /v1/sandbox/run, POST /run_code,
   POST /v1/generate (tool-integrated rollouts with the --model policy; JSON or server-sent events),
   POST /v1/train and POST /v1/evaluate (jobs, one at a time), GET /v1/jobs, GET /v1/jobs/:id,
   GET /v1/jobs/:id/events (SSE), POST /v1/jobs/:id/cancel, GET /openapi.json.

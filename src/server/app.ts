@@ -4,10 +4,11 @@
 import { Hono, type Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import { z } from "zod";
-import { resolveTaoRl, taoRlSchema } from "../config.js";
+import { PRESETS, resolveTaoRl, taoRlSchema } from "../config.js";
 import { ShapeError } from "../rl/index.js";
 import { RecordError, checkRecord, shapeRecords } from "../trajectories.js";
 import { ToolRequestError, runFusionCode, runTool, type ToolRunner } from "../sandbox/request.js";
+import { DASHBOARD_HTML, dashboardCsp } from "./dashboard.js";
 import { openApiDocument } from "./openapi.js";
 import {
   evaluateRequestSchema, generateRequestSchema, trainRequestSchema,
@@ -94,7 +95,8 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.token) {
     const expected = deps.token;
     app.use("*", async (c, next) => {
-      if (c.req.path === "/health" || c.req.path === "/openapi.json") return next();
+      // the dashboard page holds no data: it asks the user for the token and sends it on every request
+      if (c.req.path === "/health" || c.req.path === "/openapi.json" || c.req.path === "/") return next();
       const auth = c.req.header("authorization") ?? "";
       const m = /^Bearer\s+(.+)$/i.exec(auth);
       if (!m || !sameToken(m[1], expected)) {
@@ -107,12 +109,20 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get("/health", (c) => c.json({ status: "ok" }));
 
+  app.get("/", async (c) => {
+    c.header("content-security-policy", await dashboardCsp());
+    c.header("x-content-type-options", "nosniff");
+    c.header("referrer-policy", "no-referrer");
+    return c.html(DASHBOARD_HTML);
+  });
+
   app.get("/v1/info", (c) =>
     c.json({
       name: "taorl",
       version: deps.version,
       algorithm: "TAO-RL (arXiv 2606.03762)",
       defaults: taoRlSchema.parse({}),
+      presets: Object.keys(PRESETS),
       limits: { max_body_bytes: maxBody, max_trajectories: 100_000 },
       ...(deps.info?.() ?? {}),
     }),

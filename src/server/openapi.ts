@@ -42,8 +42,9 @@ export function openApiDocument(version: string): Record<string, unknown> {
     },
     security: [{ bearer: [] }],
     paths: {
+      "/": { get: { summary: "the dashboard: an HTML page that drives this API (jobs, live charts, sandbox)", security: [], responses: { "200": { description: "text/html" } } } },
       "/health": { get: { summary: "liveness", security: [], responses: { "200": { description: "ok" } } } },
-      "/v1/info": { get: { summary: "version, defaults and limits", responses: { "200": { description: "info" }, ...problems(401) } } },
+      "/v1/info": { get: { summary: "version, defaults, presets and limits", responses: { "200": { description: "info" }, ...problems(401) } } },
       "/v1/sandbox/run": {
         post: {
           summary: "run one tool call in the WASM sandbox (QuickJS or Pyodide); result, TIR outcome and observation",

@@ -70,6 +70,13 @@ describe("edge bundle on workerd", () => {
     expect(info.defaults.clip_ratio_high).toBe(0.28);
   });
 
+  it("serves the dashboard page without a token, its CSP hashed with the worker's Web Crypto", async () => {
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(page.headers.get("content-security-policy")).toMatch(/script-src 'sha256-[A-Za-z0-9+/]{43}='/);
+  });
+
   it("shapes trajectories exactly as on Node", async () => {
     const rec = (reward: number, post: number[], ent: number[]) => ({
       group: "g", reward, loss_mask: [0, 1, 1], post_tool: post, entropy: ent, tool_calls: 1, valid_tool_calls: 1, void: false, truncated: false,

@@ -1,0 +1,129 @@
+// The dashboard at `/` driven in headless Chromium against a real server: a tiny tool-using policy, the
+// sandbox pool, a job queue in a temporary folder (training on the tiny policy's own tasks), a token.
+import { createHash } from "node:crypto";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JobQueue } from "../../src/cli/serve-deps.js";
+import { SandboxPool } from "../../src/sandbox/node.js";
+import { createApp } from "../../src/server/app.js";
+import { startNodeServer, type NodeServer } from "../../src/server/node.js";
+import { makeToolPolicy, question, tasks } from "../trainer/tiny-policy.js";
+
+const CHROMIUM = process.env.TAORL_CHROMIUM ?? "/usr/bin/chromium";
+const TOKEN = "dash-t0k";
+const root = mkdtempSync(join(tmpdir(), "taorl-dashboard-"));
+const pool = new SandboxPool({ javascriptWorkers: 1 });
+const evalTasks = (_seed: number, count: number) => Array.from({ length: count }, (_, i) => ({ id: `e${i}`, question: question(i), answer: "1" }));
+let jobs: JobQueue | undefined;
+let server: NodeServer | undefined;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  const model = await makeToolPolicy(root);
+  jobs = new JobQueue({ dir: join(root, "jobs"), model, runTool: pool.run.bind(pool), trainTasks: tasks, evalTasks });
+  server = await startNodeServer({ version: "0.0.0-test", token: TOKEN, tools: pool, jobs, info: () => ({ model }) }, 0, "127.0.0.1");
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+  await jobs?.close();
+  await server?.close();
+  await pool.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("GET /", () => {
+  it("serves the page without a token, with a CSP that pins its inline script and style by hash", async () => {
+    const app = createApp({ version: "0.0.0-test", token: "s3cret" });
+    const res = await app.request("/");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await res.text();
+    expect(html).not.toMatch(/\b(src|href)=["']?(https?:)?\/\//); // nothing loaded from elsewhere
+    const csp = res.headers.get("content-security-policy")!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("connect-src 'self'");
+    const hash = (s: string) => `'sha256-${createHash("sha256").update(s).digest("base64")}'`;
+    const script = /<script>([\s\S]*)<\/script>/.exec(html)![1];
+    const style = /<style>([\s\S]*)<\/style>/.exec(html)![1];
+    expect(csp).toContain(`script-src ${hash(script)}`);
+    expect(csp).toContain(`style-src ${hash(style)}`);
+    expect((await app.request("/v1/info")).status).toBe(401);
+  });
+});
+
+describe("the dashboard in headless Chromium", () => {
+  it("runs the sandbox box, starts a training job, draws its live curves, shows it completed", async () => {
+    expect(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (Debian: apt-get install chromium; or set TAORL_CHROMIUM)`).toBe(true);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const problems: string[] = []; // script errors and CSP violations
+    page.on("pageerror", (e) => problems.push(e.message));
+    page.on("console", (m) => { if (m.type() === "error" && !/401 \(Unauthorized\)/.test(m.text())) problems.push(m.text()); });
+    await page.goto(`${server!.url}/`);
+
+    // without the token the API refuses; with it the header shows the server's facts
+    await page.waitForFunction(() => /token/.test(document.getElementById("facts")!.textContent ?? ""));
+    await page.fill("#token", TOKEN);
+    await page.click("#token-form button");
+    await page.waitForFunction(() => (document.getElementById("facts")!.textContent ?? "").startsWith("taorl 0.0.0-test"));
+    expect(await page.$$eval("#preset option", (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(["tao-rl", "grpo", "filter-only", "bonus-only", "simpletir"]);
+
+    await page.selectOption("#language", "python");
+    await page.fill("#code", "print(6*7)");
+    await page.click("#run");
+    await page.waitForFunction(() => (document.getElementById("sb-stdout")!.textContent ?? "").trim() === "42", undefined, { timeout: 30_000 });
+    expect(await page.textContent("#sb-status")).toMatch(/^status ok/);
+
+    await page.selectOption("#kind", "train");
+    await page.selectOption("#preset", "tao-rl");
+    await page.fill("#steps", "3");
+    await page.fill("#eval-every", "3");
+    await page.fill("#eval-problems", "2");
+    await page.fill("#eval-k", "2");
+    const rollout = { n: 4, max_turns: 3, eval_max_turns: 3, max_turn_tokens: 24, max_response_tokens: 64 };
+    await page.fill("#extra", JSON.stringify({ config: { tao: { batch_prompts: 2, oversample: 1 }, rollout, optim: { mini_batch_prompts: 2 } } }));
+    // every value the reward chart's point count takes, in order: the chart redraws as each step's event arrives
+    await page.evaluate(() => {
+      const seen: number[] = [];
+      (window as unknown as { rewardCounts: number[] }).rewardCounts = seen;
+      new MutationObserver(() => {
+        const n = Number(document.querySelector("#chart-reward polyline.series")?.getAttribute("data-points") ?? -1);
+        if (n >= 0 && seen.at(-1) !== n) seen.push(n);
+      }).observe(document.getElementById("chart-reward")!, { childList: true });
+    });
+    await page.click("#start");
+    await page.waitForFunction(() => /^started train-/.test(document.getElementById("job-msg")!.textContent ?? ""));
+
+    const rewardPoints = () => page.$eval("#chart-reward polyline.series", (p) => ({ count: Number(p.getAttribute("data-points")), points: p.getAttribute("points") ?? "" }));
+    await page.waitForFunction(() => Number(document.querySelector("#chart-reward polyline.series")?.getAttribute("data-points") ?? 0) >= 2, undefined, { timeout: 45_000 });
+    const live = await rewardPoints();
+    expect(live.points.trim().split(/\s+/).length).toBe(live.count);
+
+    await page.waitForFunction(() => document.getElementById("job-status")!.textContent === "completed", undefined, { timeout: 45_000 });
+    const done = await rewardPoints();
+    expect(done.count).toBe(3);
+    expect(await page.evaluate(() => (window as unknown as { rewardCounts: number[] }).rewardCounts)).toEqual([1, 2, 3]);
+    for (const xy of done.points.trim().split(/\s+/)) expect(xy).toMatch(/^\d+(\.\d+)?,\d+(\.\d+)?$/);
+    const pointsOf = (sel: string) => page.$eval(sel, (p) => Number(p.getAttribute("data-points")));
+    expect(await pointsOf("#chart-tools polyline.series")).toBe(3);
+    // a step whose groups were all filtered out trains nothing and has no loss entropy
+    expect(await pointsOf("#chart-entropy polyline.series")).toBeGreaterThanOrEqual(1);
+    // evaluations at steps 0 and 3
+    expect(await pointsOf('#chart-eval polyline[data-series="avg_at_k"]')).toBe(2);
+    expect(await page.textContent("#job-progress-text")).toBe("step 3 / 3");
+    expect(await page.isDisabled("#cancel")).toBe(true);
+    await page.waitForFunction(() => document.querySelector("#jobs-body tr.selected .badge")?.textContent === "completed");
+
+    const shot = join(root, "dashboard.png");
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(statSync(shot).size).toBeGreaterThan(10_000);
+    if (process.env.TAORL_DASHBOARD_PNG) copyFileSync(shot, process.env.TAORL_DASHBOARD_PNG); // to look at it: the temp dir goes
+    expect(problems).toEqual([]);
+  }, 120_000);
+});
