@@ -292,7 +292,7 @@ function onEvent(event, data) {
     let detail;
     if (data.error) detail = "error: " + data.error;
     else if (data.cancel_requested) detail = "cancel requested: stops after the current step";
-    else if (data.result && data.result.last_eval) detail = "last evaluation: avg@" + data.result.last_eval.k + " " + fmt(data.result.last_eval.avg_at_k) + ", pass@" + data.result.last_eval.k + " " + fmt(data.result.last_eval.pass_at_k);
+    else if (data.result && data.result.last_eval) detail = "last evaluation: avg@" + data.result.last_eval.k + " " + fmt(data.result.last_eval.avg_at_k, 3) + ", pass@" + data.result.last_eval.k + " " + fmt(data.result.last_eval.pass_at_k, 3);
     setStatus(data.status, detail);
     if (TERMINAL.includes(data.status) || data.status === "running") loadJobs();
   } else if (event === "progress") {
@@ -311,7 +311,7 @@ function onEvent(event, data) {
     push("avg_at_k", x, data.avg_at_k);
     push("pass_at_k", x, data.pass_at_k);
     draw(CHARTS[1]);
-    say("job-detail", "evaluation" + (typeof data.step === "number" ? " at step " + data.step : "") + ": avg@" + data.k + " " + fmt(data.avg_at_k) + ", pass@" + data.k + " " + fmt(data.pass_at_k) + " over " + data.problems + " problems");
+    say("job-detail", "evaluation" + (typeof data.step === "number" ? " at step " + data.step : "") + ": avg@" + data.k + " " + fmt(data.avg_at_k, 3) + ", pass@" + data.k + " " + fmt(data.pass_at_k, 3) + " over " + data.problems + " problems");
   } else if (event === "restart") {
     say("job-detail", "server restarted: the job was " + data.was + ", resumed " + data.resume);
   }

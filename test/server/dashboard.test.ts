@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { JobQueue } from "../../src/cli/serve-deps.js";
 import { SandboxPool } from "../../src/sandbox/node.js";
@@ -54,24 +54,34 @@ describe("GET /", () => {
   });
 });
 
+const rollout = { n: 4, max_turns: 3, eval_max_turns: 3, max_turn_tokens: 24, max_response_tokens: 64 };
+const trainConfig = JSON.stringify({ config: { tao: { batch_prompts: 2, oversample: 1 }, rollout, optim: { mini_batch_prompts: 2 } } });
+
+/** A fresh page on the dashboard, its token entered; `problems` collects script errors and CSP violations. */
+async function openDashboard(): Promise<{ page: Page; problems: string[] }> {
+  expect(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (Debian: apt-get install chromium; or set TAORL_CHROMIUM)`).toBe(true);
+  browser ??= await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const problems: string[] = [];
+  page.on("pageerror", (e) => problems.push(e.message));
+  page.on("console", (m) => { if (m.type() === "error" && !/401 \(Unauthorized\)/.test(m.text())) problems.push(m.text()); });
+  await page.goto(`${server!.url}/`);
+  // without the token the API refuses; with it the header shows the server's facts
+  await page.waitForFunction(() => /token/.test(document.getElementById("facts")!.textContent ?? ""));
+  await page.fill("#token", TOKEN);
+  await page.click("#token-form button");
+  await page.waitForFunction(() => (document.getElementById("facts")!.textContent ?? "").startsWith("taorl 0.0.0-test"));
+  return { page, problems };
+}
+
+const pointsOf = (page: Page, sel: string) => page.$eval(sel, (p) => Number(p.getAttribute("data-points")));
+
 describe("the dashboard in headless Chromium", () => {
   it("runs the sandbox box, starts a training job, draws its live curves, shows it completed", async () => {
-    expect(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (Debian: apt-get install chromium; or set TAORL_CHROMIUM)`).toBe(true);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const problems: string[] = []; // script errors and CSP violations
-    page.on("pageerror", (e) => problems.push(e.message));
-    page.on("console", (m) => { if (m.type() === "error" && !/401 \(Unauthorized\)/.test(m.text())) problems.push(m.text()); });
-    await page.goto(`${server!.url}/`);
-
-    // without the token the API refuses; with it the header shows the server's facts
-    await page.waitForFunction(() => /token/.test(document.getElementById("facts")!.textContent ?? ""));
-    await page.fill("#token", TOKEN);
-    await page.click("#token-form button");
-    await page.waitForFunction(() => (document.getElementById("facts")!.textContent ?? "").startsWith("taorl 0.0.0-test"));
+    const { page, problems } = await openDashboard();
     expect(await page.$$eval("#preset option", (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(["tao-rl", "grpo", "filter-only", "bonus-only", "simpletir"]);
 
     await page.selectOption("#language", "python");
@@ -86,15 +96,18 @@ describe("the dashboard in headless Chromium", () => {
     await page.fill("#eval-every", "3");
     await page.fill("#eval-problems", "2");
     await page.fill("#eval-k", "2");
-    const rollout = { n: 4, max_turns: 3, eval_max_turns: 3, max_turn_tokens: 24, max_response_tokens: 64 };
-    await page.fill("#extra", JSON.stringify({ config: { tao: { batch_prompts: 2, oversample: 1 }, rollout, optim: { mini_batch_prompts: 2 } } }));
+    await page.fill("#extra", trainConfig);
     // every value the reward chart's point count takes, in order: the chart redraws as each step's event arrives
     await page.evaluate(() => {
       const seen: number[] = [];
       (window as unknown as { rewardCounts: number[] }).rewardCounts = seen;
-      new MutationObserver(() => {
-        const n = Number(document.querySelector("#chart-reward polyline.series")?.getAttribute("data-points") ?? -1);
-        if (n >= 0 && seen.at(-1) !== n) seen.push(n);
+      // each redraw appends a new polyline (its attributes already set), so batched records lose none
+      new MutationObserver((records) => {
+        for (const r of records) {
+          for (const node of r.addedNodes) {
+            if (node instanceof SVGPolylineElement) seen.push(Number(node.getAttribute("data-points")));
+          }
+        }
       }).observe(document.getElementById("chart-reward")!, { childList: true });
     });
     await page.click("#start");
@@ -110,12 +123,11 @@ describe("the dashboard in headless Chromium", () => {
     expect(done.count).toBe(3);
     expect(await page.evaluate(() => (window as unknown as { rewardCounts: number[] }).rewardCounts)).toEqual([1, 2, 3]);
     for (const xy of done.points.trim().split(/\s+/)) expect(xy).toMatch(/^\d+(\.\d+)?,\d+(\.\d+)?$/);
-    const pointsOf = (sel: string) => page.$eval(sel, (p) => Number(p.getAttribute("data-points")));
-    expect(await pointsOf("#chart-tools polyline.series")).toBe(3);
+    expect(await pointsOf(page, "#chart-tools polyline.series")).toBe(3);
     // a step whose groups were all filtered out trains nothing and has no loss entropy
-    expect(await pointsOf("#chart-entropy polyline.series")).toBeGreaterThanOrEqual(1);
+    expect(await pointsOf(page, "#chart-entropy polyline.series")).toBeGreaterThanOrEqual(1);
     // evaluations at steps 0 and 3
-    expect(await pointsOf('#chart-eval polyline[data-series="avg_at_k"]')).toBe(2);
+    expect(await pointsOf(page, '#chart-eval polyline[data-series="avg_at_k"]')).toBe(2);
     expect(await page.textContent("#job-progress-text")).toBe("step 3 / 3");
     expect(await page.isDisabled("#cancel")).toBe(true);
     await page.waitForFunction(() => document.querySelector("#jobs-body tr.selected .badge")?.textContent === "completed");
@@ -126,4 +138,32 @@ describe("the dashboard in headless Chromium", () => {
     if (process.env.TAORL_DASHBOARD_PNG) copyFileSync(shot, process.env.TAORL_DASHBOARD_PNG); // to look at it: the temp dir goes
     expect(problems).toEqual([]);
   }, 120_000);
+
+  it("runs an evaluation job, and cancels a running training job", async () => {
+    const { page, problems } = await openDashboard();
+    await page.selectOption("#kind", "evaluate");
+    await page.fill("#problems", "2");
+    await page.fill("#k", "2");
+    await page.selectOption("#level", "1");
+    await page.fill("#extra", JSON.stringify({ rollout }));
+    await page.click("#start");
+    await page.waitForFunction(() => document.getElementById("job-status")!.textContent === "completed", undefined, { timeout: 30_000 });
+    expect(await pointsOf(page, '#chart-eval polyline[data-series="avg_at_k"]')).toBe(1);
+    expect(await pointsOf(page, '#chart-eval polyline[data-series="pass_at_k"]')).toBe(1);
+    expect(await page.textContent("#job-detail")).toMatch(/avg@2 \d\.\d{3}, pass@2 \d\.\d{3}/);
+
+    await page.selectOption("#kind", "train");
+    await page.fill("#steps", "1000");
+    await page.fill("#eval-every", "0");
+    await page.fill("#extra", trainConfig);
+    await page.click("#start");
+    await page.waitForFunction(() => Number(document.querySelector("#chart-reward polyline.series")?.getAttribute("data-points") ?? 0) >= 1, undefined, { timeout: 30_000 });
+    expect(await page.isDisabled("#cancel")).toBe(false);
+    await page.click("#cancel");
+    await page.waitForFunction(() => document.getElementById("job-status")!.textContent === "cancelled", undefined, { timeout: 30_000 });
+    expect(await page.isDisabled("#cancel")).toBe(true);
+    await page.waitForFunction(() => document.querySelector("#jobs-body tr.selected .badge")?.textContent === "cancelled");
+    expect(await page.$$eval("#jobs-body tr", (rows) => rows.length)).toBe(3);
+    expect(problems).toEqual([]);
+  }, 90_000);
 });
