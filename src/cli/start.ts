@@ -18,11 +18,14 @@ export async function runStart(argv: readonly string[], io: { stdout: (s: string
     return;
   }
   const minutes = opts.minutes ?? "3";
+  // the small settings of the ablation (4 groups of 4 rollouts a step, 1 s tool limit): ~4 s steps, so a
+  // few minutes hold dozens of updates
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").replace("T", "-");
   const dir = join(root, "runs", `demo-${stamp}`);
   io.stdout(`taorl start: on-device TAO-RL adaptation of ${model} for ${minutes} min (Ctrl-C checkpoints and stops)\n`);
   const r = await runTrain(["--model", model, "--out", dir, "--preset", "tao-rl", "--steps", "100000", "--minutes", minutes,
-    "--eval-every", "100000", "--eval-problems", opts["eval-problems"] ?? "24", "--eval-k", opts["eval-k"] ?? "4"], io, root);
+    "--eval-every", "100000", "--eval-problems", opts["eval-problems"] ?? "24", "--eval-k", opts["eval-k"] ?? "4",
+    "--config", join(root, "examples", "ablation-small.json")], io, root);
   const first = r.evals[0], last = r.evals[r.evals.length - 1];
   if (first && last && last !== first) {
     io.stdout(`held-out avg@${last.k}: ${first.avg_at_k.toFixed(3)} → ${last.avg_at_k.toFixed(3)}; pass@${last.k}: ${first.pass_at_k.toFixed(3)} → ${last.pass_at_k.toFixed(3)} after ${r.steps} steps\n`);

@@ -64,9 +64,9 @@ export async function runTrain(argv: readonly string[], io: { stdout: (s: string
   const abort = new AbortController();
   const onSigint = () => { io.stderr("\ninterrupt: checkpointing after this step...\n"); abort.abort(); };
   process.once("SIGINT", onSigint);
-  const bar = new ProgressBar(steps, io.stderr, io.tty ?? false);
+  const bar = new ProgressBar(steps, io.stderr, io.tty ?? false, minutes === undefined ? undefined : minutes * 60);
   try {
-    io.stdout(`taorl train: preset ${preset}, seed ${seed}, ${steps} steps, model ${model}\nrun folder: ${dir}\n`);
+    io.stdout(`taorl train: preset ${preset}, seed ${seed}, ${minutes === undefined || steps < 100000 ? `${steps} steps` : `${minutes} min`}, model ${model}\nrun folder: ${dir}\n`);
     const r = await runTraining({
       dir, model, settings, preset, steps, checkpointEvery: 5, evalEvery, evalProblems, evalK, runTool: pool.run.bind(pool), signal: abort.signal, rolloutWorkers,
       until: minutes === undefined ? undefined : Date.now() + minutes * 60_000,
