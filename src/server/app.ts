@@ -47,6 +47,12 @@ export const shapeRequestSchema = z
   .strict();
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+/**
+ * /v1/tao/shape pads every record to the longest (rl/'s row-major [B*T] arrays): B × T slots, bounded so a
+ * small body (one long record, many short ones) cannot make the server allocate gigabytes. 2^24 slots is
+ * ~6× the tokens that fit in a 16 MiB body of equal-length records.
+ */
+export const MAX_SHAPE_SLOTS = 2 ** 24;
 
 function issuesToFields(issues: ReadonlyArray<z.core.$ZodIssue>, prefix = ""): FieldError[] {
   return issues.map((i) => {
@@ -123,7 +129,7 @@ export function createApp(deps: AppDeps): Hono {
       algorithm: "TAO-RL (arXiv 2606.03762)",
       defaults: taoRlSchema.parse({}),
       presets: Object.keys(PRESETS),
-      limits: { max_body_bytes: maxBody, max_trajectories: 100_000 },
+      limits: { max_body_bytes: maxBody, max_trajectories: 100_000, max_padded_tokens: MAX_SHAPE_SLOTS },
       ...(deps.info?.() ?? {}),
     }),
   );
@@ -254,6 +260,10 @@ export function createApp(deps: AppDeps): Hono {
         throw new HttpProblem(400, "invalid trajectory", [{ path, message: e.message.replace(/^line \d+: ([^:]+: )?/, "") }]);
       }
       throw e;
+    }
+    const longest = records.reduce((m, r) => Math.max(m, r.loss_mask.length), 0);
+    if (records.length * longest > MAX_SHAPE_SLOTS) {
+      throw new HttpProblem(413, `${records.length} records padded to the longest (${longest} tokens) need ${records.length * longest} token slots, over the limit of ${MAX_SHAPE_SLOTS}: send records of similar length together`);
     }
     try {
       const report = shapeRecords(records, resolveTaoRl(req.data.config ?? {}), { refill: req.data.refill, seed: req.data.seed });
