@@ -96,7 +96,10 @@ async function decodeTfjs(cfg: ArchConfig, newTokens: number) {
 
 /** The exported decode graph on onnxruntime-node: the same greedy loop over equal-length prompts. */
 async function decodeNative(cfg: ArchConfig, newTokens: number) {
-  const ort = await import("onnxruntime-node").catch(() => {
+  // an optional dependency, absent when its install script could not run: typed through onnxruntime-web,
+  // whose API (onnxruntime-common) it shares, and imported by a computed name so tsc does not need it
+  const nativeModule: string = "onnxruntime-node";
+  const ort = await (import(nativeModule) as Promise<typeof import("onnxruntime-web")>).catch(() => {
     throw new Error("onnxruntime-node is not installed (an optional dependency: its install script fails offline; `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node` adds the CPU build)");
   });
   const bytes = exportOnnx(cfg, initWeights(cfg, 0), "decode", PROMPT + newTokens);
