@@ -1,8 +1,9 @@
 // The inference engine on onnxruntime-web (wasm EP): the only module that imports onnxruntime.
 // Sessions run the graphs of onnx-graph.ts with the weights as inputs, so `setWeights` after a training
 // step swaps feeds and never rebuilds a session. numThreads is always set explicitly (it resolves to 1 in
-// Node 20 otherwise; 1 is also the fastest for decode, notes/wasm-stack-probe.md §2). Calls are serialised
-// on a promise chain: one wasm instance runs one thing at a time.
+// Node 20 otherwise; 1 is also the fastest for decode, bench/engine). Calls are serialised
+// on one promise chain per JavaScript realm, shared by every engine in it: they all run on the same wasm
+// instance, which runs one thing at a time (two engines interleaving runs broke each other's outputs).
 import * as ort from "onnxruntime-web";
 import { checkWeights, parameterSpecs, type ArchConfig, type Weights } from "../model/config.js";
 import { buildGraph, graphWeights, GRAPH_MASK_VALUE } from "./onnx-graph.js";
@@ -35,11 +36,13 @@ function describeFeeds(feeds: Record<string, ort.Tensor>): string {
   return Object.entries(feeds).map(([k, t]) => `${k}: ${t.type} [${t.dims.join(", ")}]`).join("; ");
 }
 
+/** The one queue of onnxruntime-web work in this realm (see the header). */
+let realmChain: Promise<unknown> = Promise.resolve();
+
 export class OrtWebEngine implements Engine {
   readonly config: ArchConfig;
   readonly maxPositions: number;
   private weightFeeds: Record<string, ort.Tensor> = {};
-  private chain: Promise<unknown> = Promise.resolve();
 
   private scoreSession!: ort.InferenceSession;
   private decodeSession!: ort.InferenceSession;
@@ -64,7 +67,7 @@ export class OrtWebEngine implements Engine {
     }
     const maxPositions = opts.maxPositions ?? Math.min(config.maxPositionEmbeddings, 1024);
     const e = new OrtWebEngine(config, maxPositions, opts.weightsMode ?? "inputs");
-    if (e.weightsMode === "inputs") await e.buildSessions();
+    if (e.weightsMode === "inputs") await e.serial(() => e.buildSessions());
     await e.setWeights(opts.weights);
     return e;
   }
@@ -86,8 +89,8 @@ export class OrtWebEngine implements Engine {
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(fn, fn);
-    this.chain = next.catch(() => undefined);
+    const next = realmChain.then(fn, fn);
+    realmChain = next.catch(() => undefined);
     return next;
   }
 
