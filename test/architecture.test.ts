@@ -67,6 +67,7 @@ const wrappers: Array<[RegExp, string]> = [
   [/^pyodide/, "pyodide"],
   [/^onnxruntime-(web|node|common)/, "onnxruntime"],
   [/^@tensorflow\//, "tfjs"],
+  [/^hyparquet/, "parquet"],
 ];
 
 describe("architecture (DESIGN.md layout)", () => {

@@ -14,6 +14,7 @@ import { runStart } from "./start.js";
 import { PRETRAIN_USAGE, runPretrain } from "./pretrain.js";
 import { SCORE_USAGE, runScore } from "./score.js";
 import { GENERATE_USAGE, runGenerate } from "./generate.js";
+import { EXPORT_USAGE, runExport } from "./export.js";
 
 const USAGE = `taorl: TAO-RL for tool-using LLM policies, in WebAssembly
 
@@ -26,6 +27,7 @@ usage:
   taorl generate --model DIR --prompt TEXT [--max-new-tokens 64] [--chat]
   taorl score --model DIR --in tokens.jsonl [--out scores.jsonl]
   taorl report RUN [RUN ...] [--out DIR]
+  taorl export verl --out DIR [--task-count N] [--seed S] [--benchmarks all|none|NAMES]
   taorl ablation [--presets ...] [--seeds 0,1,2] [--steps N]
   taorl help [command]
   taorl --version
@@ -44,7 +46,9 @@ ${PRETRAIN_USAGE}
 
 ${GENERATE_USAGE}
 
-${SCORE_USAGE}`;
+${SCORE_USAGE}
+
+${EXPORT_USAGE}`;
 
 /** The package root: two levels above dist/node/cli.mjs, or above src/cli/ when run from source. */
 function packageRoot(): string {
@@ -81,6 +85,9 @@ export function main(argv: readonly string[]): number {
         return background(cmd, runStart(rest, tio, packageRoot()));
       case "report":
         runReport(rest, io);
+        return 0;
+      case "export":
+        runExport(rest, io);
         return 0;
       case "pretrain":
         return background(cmd, runPretrain(rest, tio, packageRoot()));
