@@ -585,5 +585,7 @@ def reward(response, truth, opts=None):
 
 def compute_score(data_source, solution_str, ground_truth, extra_info=None):
     """verl's custom reward function signature; the check options travel in extra_info["check"]."""
-    opts = (extra_info or {}).get("check") if isinstance(extra_info, dict) else None
+    check = extra_info.get("check") if isinstance(extra_info, dict) else None
+    # parquet structs come back with every field, unset ones as None (taorl export verl's `check`)
+    opts = {k: v for k, v in check.items() if v is not None} if isinstance(check, dict) else None
     return float(reward(solution_str, ground_truth, opts or None))
