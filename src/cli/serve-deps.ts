@@ -7,7 +7,8 @@
 //   queue. Persisted under the jobs folder: <id>/job.json, <id>/events.jsonl and, for training, the run
 //   folder <id>/run/. A new queue over the same folder lists the old jobs and takes up the ones that were
 //   queued, running or interrupted: training resumes from its checkpoint, evaluation starts over.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { Readable } from "node:stream";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { PRESETS, resolveOptim, resolveRollout, resolveTaoRl, type RolloutOptions } from "../config.js";
@@ -20,12 +21,13 @@ import { parseHfConfig } from "../model/config.js";
 import type { TextTokenizer } from "../model/tokenizer.js";
 import type { ToolCall } from "../sandbox/tir.js";
 import { HttpProblem, type FieldError } from "../server/problem.js";
-import type {
-  EvaluateRequest, GenerateRequest, GeneratedTrajectory, Generator, JobEvent, JobInfo, JobRunner, JobSpec, JobStatus, TrainRequest,
+import {
+  CHECKPOINT_FILES, type CheckpointDownload, type CheckpointInfo, type EvaluateRequest, type GenerateRequest, type GeneratedTrajectory,
+  type Generator, type JobEvent, type JobInfo, type JobRunner, type JobSpec, type JobStatus, type TrainRequest,
 } from "../server/policy-api.js";
 import { evaluate } from "../trainer/evaluate.js";
 import { taskFamily, type TaskSource, type TrainSettings } from "../trainer/loop.js";
-import { CHECKPOINT_DIR, runTraining } from "../trainer/run.js";
+import { CHECKPOINT_DIR, STATE_FILE, runTraining } from "../trainer/run.js";
 import type { SandboxResult, Trajectory } from "../types.js";
 
 export type RunTool = (call: ToolCall) => Promise<SandboxResult>;
@@ -282,6 +284,52 @@ export class JobQueue implements JobRunner {
       await cur.done;
     } else {
       this.setStatus(e, "interrupted", { finished_at: new Date().toISOString() });
+    }
+  }
+
+  checkpoints(): CheckpointInfo[] {
+    const out: CheckpointInfo[] = [];
+    for (const info of this.list()) {
+      if (info.kind !== "train") continue;
+      const dir = join(this.jobDir(info.id), "run", CHECKPOINT_DIR);
+      let step: number, saved: Date;
+      try {
+        const st = statSync(join(dir, STATE_FILE));
+        step = Number((JSON.parse(readFileSync(join(dir, STATE_FILE), "utf8")) as { state?: { step?: unknown } }).state?.step);
+        saved = st.mtime;
+      } catch {
+        continue; // no checkpoint yet, or one being replaced right now
+      }
+      const files = CHECKPOINT_FILES.flatMap((name) => {
+        try {
+          return [{ name, bytes: statSync(join(dir, name)).size, url: `/v1/checkpoints/${info.id}/${name}` }];
+        } catch {
+          return [];
+        }
+      });
+      out.push({ job: info.id, step: Number.isSafeInteger(step) ? step : 0, saved_at: saved.toISOString(), files });
+    }
+    return out;
+  }
+
+  checkpointFile(job: string, file: string): CheckpointDownload | undefined {
+    // only names from the fixed list and ids of known jobs reach the file system
+    const info = this.get(job);
+    if (!info || info.kind !== "train" || !CHECKPOINT_FILES.includes(file)) return undefined;
+    let fd: number;
+    try {
+      // an open descriptor keeps reading the same file while a new checkpoint replaces the folder
+      fd = openSync(join(this.jobDir(job), "run", CHECKPOINT_DIR, file), "r");
+    } catch {
+      return undefined;
+    }
+    try {
+      const bytes = fstatSync(fd).size;
+      const body = Readable.toWeb(createReadStream("", { fd, autoClose: true })) as unknown as ReadableStream<Uint8Array>;
+      return { bytes, body };
+    } catch (e) {
+      closeSync(fd);
+      throw e;
     }
   }
 

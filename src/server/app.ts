@@ -11,7 +11,7 @@ import { ToolRequestError, runFusionCode, runTool, type ToolRunner } from "../sa
 import { DASHBOARD_HTML, dashboardCsp } from "./dashboard.js";
 import { openApiDocument } from "./openapi.js";
 import {
-  evaluateRequestSchema, generateRequestSchema, trainRequestSchema,
+  CHECKPOINT_FILES, evaluateRequestSchema, generateRequestSchema, trainRequestSchema,
   type EvaluateRequest, type GeneratedTrajectory, type Generator, type JobRunner, type JobSpec, type TrainRequest,
 } from "./policy-api.js";
 import { HttpProblem, problem, type FieldError } from "./problem.js";
@@ -242,6 +242,21 @@ export function createApp(deps: AppDeps): Hono {
     return streamSSE(c, async (s) => {
       s.onAbort(() => stop.abort());
       for await (const e of events) await s.writeSSE({ event: e.event, id: String(e.id), data: JSON.stringify({ time: e.time, ...(e.data as object) }) });
+    });
+  });
+
+  app.get("/v1/checkpoints", (c) => c.json({ checkpoints: jobs().checkpoints() }));
+  app.get("/v1/checkpoints/:job/:file", (c) => {
+    const { job, file } = c.req.param();
+    if (!CHECKPOINT_FILES.includes(file)) throw new HttpProblem(404, `no checkpoint file "${file}"; a checkpoint holds ${CHECKPOINT_FILES.join(", ")}`);
+    const f = jobs().checkpointFile(job, file);
+    if (!f) throw new HttpProblem(404, jobs().get(job) ? `job "${job}" has no checkpoint with ${file}` : `no job "${job}"`);
+    return new Response(f.body, {
+      headers: {
+        "content-type": file.endsWith(".json") ? "application/json" : "application/octet-stream",
+        "content-length": String(f.bytes),
+        "content-disposition": `attachment; filename="${file}"`,
+      },
     });
   });
 

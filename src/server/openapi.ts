@@ -3,7 +3,7 @@ import { z } from "zod";
 import { taoRlSchema } from "../config.js";
 import { trajectoryRecordSchema } from "../trajectories.js";
 import { FusionRunCodeRequestSchema, ToolRequestSchema } from "../sandbox/request.js";
-import { evaluateRequestSchema, generateRequestSchema, trainRequestSchema } from "./policy-api.js";
+import { CHECKPOINT_FILES, evaluateRequestSchema, generateRequestSchema, trainRequestSchema } from "./policy-api.js";
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
 
@@ -103,6 +103,19 @@ export function openApiDocument(version: string): Record<string, unknown> {
           summary: "stop a queued or running job (a training run checkpoints after its current step)",
           parameters: jobId,
           responses: { "202": { description: "the job, cancel_requested or cancelled" }, ...problems(401, 404, 409, 501) },
+        },
+      },
+      "/v1/checkpoints": {
+        get: { summary: "the training jobs' latest checkpoints: step, time, files with sizes and download URLs", responses: { "200": { description: "{ checkpoints: [{ job, step, saved_at, files: [{ name, bytes, url }] }] }" }, ...problems(401, 501) } },
+      },
+      "/v1/checkpoints/{job}/{file}": {
+        get: {
+          summary: "download one file of a job's checkpoint (a Hugging Face model folder plus optimizer.safetensors and state.json)",
+          parameters: [
+            { name: "job", in: "path", required: true, schema: { type: "string" } },
+            { name: "file", in: "path", required: true, schema: { type: "string", enum: [...CHECKPOINT_FILES] } },
+          ],
+          responses: { "200": { description: "the file (application/json or application/octet-stream)" }, ...problems(401, 404, 501) },
         },
       },
       "/v1/tao/shape": {

@@ -125,4 +125,28 @@ export interface JobRunner {
   cancel(id: string): JobInfo | "unknown" | "finished";
   /** Past events after `after`, then live ones until the job ends (or `signal` aborts); undefined when unknown. */
   events(id: string, after: number, signal?: AbortSignal): AsyncIterable<JobEvent> | undefined;
+  /** The training jobs' latest checkpoints, oldest job first. */
+  checkpoints(): CheckpointInfo[];
+  /** One file of a job's checkpoint, opened for reading; undefined when the job, checkpoint or file is unknown. */
+  checkpointFile(job: string, file: string): CheckpointDownload | undefined;
+}
+
+/** The files a checkpoint folder may hold and the API serves (a Hugging Face folder plus optimizer and run state). */
+export const CHECKPOINT_FILES: ReadonlyArray<string> = [
+  "config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "generation_config.json",
+  "optimizer.safetensors", "state.json",
+];
+
+export interface CheckpointInfo {
+  job: string;
+  /** Training steps the checkpoint holds. */
+  step: number;
+  /** When it was written (ISO 8601). */
+  saved_at: string;
+  files: Array<{ name: string; bytes: number; url: string }>;
+}
+
+export interface CheckpointDownload {
+  bytes: number;
+  body: ReadableStream<Uint8Array>;
 }

@@ -1,11 +1,12 @@
 // `taorl serve --model --jobs` over a real socket (the bundled CLI): generation, a training job that
 // SIGTERM checkpoints and a restarted server resumes, job events as server-sent events.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadModelFolder } from "../../src/model/checkpoint.js";
 import { makeToolPolicy, question } from "../trainer/tiny-policy.js";
 
 const cli = fileURLToPath(new URL("../../dist/node/cli.mjs", import.meta.url));
@@ -96,6 +97,32 @@ describe("taorl serve --model --jobs", () => {
     const end = await readUntil(await fetch(`${second.base}/v1/jobs/${job.id}/events?after=${events.length}`), (event, data) => event === "status" && data.status !== "running");
     expect(end.at(-1)!.data).toMatchObject({ status: "cancelled", result: { resumed: true } });
     expect(existsSync(join(jobsDir, job.id, "run", "checkpoint", "state.json"))).toBe(true);
+
+    // the checkpoint through the API: listed, and every file downloads byte for byte into a loadable folder
+    const ckpts = (await (await fetch(`${second.base}/v1/checkpoints`)).json()).checkpoints;
+    expect(ckpts).toHaveLength(1);
+    const ckptDir = join(jobsDir, job.id, "run", "checkpoint");
+    const onDisk = JSON.parse(readFileSync(join(ckptDir, "state.json"), "utf8")).state.step;
+    expect(ckpts[0]).toMatchObject({ job: job.id, step: onDisk });
+    const names = ckpts[0].files.map((f: { name: string }) => f.name);
+    expect(names).toEqual(expect.arrayContaining(["config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors", "state.json"]));
+    const copy = join(root, "downloaded");
+    mkdirSync(copy);
+    for (const f of ckpts[0].files as Array<{ name: string; bytes: number; url: string }>) {
+      const r = await fetch(`${second.base}${f.url}`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-length")).toBe(String(f.bytes));
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      expect(Buffer.compare(Buffer.from(bytes), readFileSync(join(ckptDir, f.name))), f.name).toBe(0);
+      writeFileSync(join(copy, f.name), bytes);
+    }
+    const loaded = await loadModelFolder(copy);
+    expect(loaded.weights.size).toBeGreaterThan(0);
+    for (const bad of [`/v1/checkpoints/${job.id}/job.json`, `/v1/checkpoints/${job.id}/..%2Fjob.json`, `/v1/checkpoints/nope/config.json`, `/v1/checkpoints/${job.id}/%2e%2e%2f%2e%2e%2fjob.json`]) {
+      const r = await fetch(`${second.base}${bad}`);
+      expect(r.status, bad).toBe(404);
+      expect(r.headers.get("content-type")).toMatch(/problem\+json/);
+    }
     second.proc.kill("SIGTERM");
     expect(await second.exited).toBe(0);
   }, 240_000);
