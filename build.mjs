@@ -3,7 +3,7 @@
 // tfjs registers its gradients and chained ops (plain Node fails on the package's directory imports).
 // Usage: node build.mjs [--quiet]
 import { build } from "esbuild";
-import { readdirSync, readFileSync, existsSync, mkdirSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -54,16 +54,55 @@ export async function buildNode({ log = !quiet } = {}) {
   if (log) console.error(`build: dist/node in ${Math.round(performance.now() - t0)} ms`);
 }
 
+/** Files of the edge worker besides worker.mjs: [module name, source, workerd module type]. */
+const edgeModules = [
+  ["quickjs.wasm", "node_modules/@jitl/quickjs-wasmfile-release-sync/dist/emscripten-module.wasm", "wasm"],
+];
+
+/** workerd config serving dist/edge: `workerd serve dist/edge/workerd.capnp [--socket-addr http=HOST:PORT]`. */
+function workerdConfig() {
+  const modules = [`(name = "worker.mjs", esModule = embed "worker.mjs")`, ...edgeModules.map(([name, , type]) => `(name = "${name}", ${type} = embed "${name}")`)];
+  const env = ["TAORL_API_TOKEN", "TAORL_MAX_BODY_BYTES", "TAORL_SANDBOX_URL", "TAORL_SANDBOX_TOKEN"];
+  return `# The taorl edge worker for workerd (written by build.mjs). Serve it with
+#   npx workerd serve dist/edge/workerd.capnp [--socket-addr http=127.0.0.1:8787]
+# Settings come from the environment: ${env.join(", ")}.
+using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "main", worker = .taorl),
+    # outbound fetch may reach private and local addresses: TAORL_SANDBOX_URL is usually a taorl serve nearby
+    (name = "net", network = (allow = ["public", "private"])),
+  ],
+  sockets = [ (name = "http", address = "127.0.0.1:8787", http = (), service = "main") ],
+);
+
+const taorl :Workerd.Worker = (
+  modules = [
+    ${modules.join(",\n    ")},
+  ],
+  compatibilityDate = "2025-01-01",
+  globalOutbound = "net",
+  bindings = [
+    ${env.map((name) => `(name = "${name}", fromEnvironment = "${name}")`).join(",\n    ")},
+  ],
+);
+`;
+}
+
 /**
- * Edge bundle: the HTTP app as one ESM module for fetch-handler runtimes (workerd, Deno, browsers'
- * service workers). No Node builtins may reach it; esbuild fails the build if one does.
+ * Edge bundle (dist/edge/): the HTTP app as one ESM module for fetch-handler runtimes (workerd, Deno,
+ * browsers' service workers), the WebAssembly and model files it imports as modules (never compiled from
+ * bytes: workerd forbids it), and a workerd config. No Node builtins may reach the bundle; esbuild fails
+ * the build if one does.
  */
 export async function buildEdge({ log = !quiet } = {}) {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+  const outdir = join(root, "dist/edge");
   const t0 = performance.now();
   const result = await build({
-    entryPoints: { worker: join(root, "src/server/edge.ts") },
-    outdir: join(root, "dist/edge"),
+    entryPoints: { worker: join(root, "worker/edge.ts") },
+    outdir,
     outExtension: { ".js": ".mjs" },
     bundle: true,
     platform: "neutral",
@@ -71,13 +110,20 @@ export async function buildEdge({ log = !quiet } = {}) {
     target: "es2022",
     mainFields: ["module", "browser", "main"],
     conditions: ["worker", "browser", "import"],
+    // the worker's own modules (edgeModules) stay imports; workerd resolves them from its config
+    external: ["*.wasm"],
     define: { __TAORL_VERSION__: JSON.stringify(pkg.version) },
     minify: true,
     metafile: true,
     logLevel: "warning",
   });
+  for (const [name, source] of edgeModules) {
+    mkdirSync(dirname(join(outdir, name)), { recursive: true });
+    copyFileSync(join(root, source), join(outdir, name));
+  }
+  writeFileSync(join(outdir, "workerd.capnp"), workerdConfig());
   const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-  if (log) console.error(`build: dist/edge in ${Math.round(performance.now() - t0)} ms (${(bytes / 1024).toFixed(0)} KiB)`);
+  if (log) console.error(`build: dist/edge in ${Math.round(performance.now() - t0)} ms (worker.mjs ${(bytes / 1024).toFixed(0)} KiB)`);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -4,4 +4,6 @@ export * from "./sandbox.js";
 export * from "./tir.js";
 export * from "./request.js";
 export { QuickJsSandbox } from "./quickjs.js";
+export { RemoteSandbox, type RemoteSandboxOptions } from "./remote.js";
+export { ToolRouter } from "./router.js";
 export type { QuickJsOptions } from "./quickjs.js";

@@ -7,7 +7,9 @@
 // the guest once the budget is spent). Fresh calls get a new context on a scratch runtime; shared sessions
 // own a runtime each. A runtime that hit a fatal condition is disposed; if disposing fails, the whole wasm
 // module is dropped and a new one is instantiated before the next call.
-import { newQuickJSWASMModule, RELEASE_SYNC } from "quickjs-emscripten";
+// Runtimes that refuse to compile WebAssembly from bytes (workerd, the edge bundle) pass the precompiled
+// module (`wasmModule`, imported as a module there); elsewhere the library loads its own .wasm file.
+import { newQuickJSWASMModule, newVariant, RELEASE_SYNC } from "quickjs-emscripten";
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from "quickjs-emscripten";
 import type { SandboxResult, SandboxStatus } from "../types.js";
 import { DEFAULT_SESSION_MODE, OutputBuffer, resolveLimits } from "./sandbox.js";
@@ -17,6 +19,13 @@ export interface QuickJsOptions {
   sessionMode?: SessionMode;
   /** Shared sessions kept per sandbox; the least recently used is dropped beyond this. */
   maxSessions?: number;
+  /** QuickJS's release-sync .wasm, already compiled (the library's emscripten-module.wasm). */
+  wasmModule?: WebAssembly.Module;
+  /**
+   * Cap on the guest stack, below MAX_STACK_BYTES where the host's own stack is smaller than a Node
+   * worker's (workerd): deep guest recursion must hit QuickJS's limit before the host's.
+   */
+  maxStackBytes?: number;
 }
 
 /** print/console formatting and the removal of shared memory, run once in every new context. */
@@ -59,16 +68,20 @@ export class QuickJsSandbox implements Sandbox {
   private scratch: QuickJSRuntime | null = null;
   private readonly sessions = new Map<string, Slot>();
   private readonly maxSessions: number;
+  private readonly wasmModule?: WebAssembly.Module;
+  private readonly maxStackBytes?: number;
   private active: Active | null = null;
 
   constructor(options: QuickJsOptions = {}) {
     this.sessionMode = options.sessionMode ?? DEFAULT_SESSION_MODE;
     this.maxSessions = options.maxSessions ?? 256;
+    this.wasmModule = options.wasmModule;
+    this.maxStackBytes = options.maxStackBytes;
   }
 
   /** Instantiates the wasm module (~10-30 ms) if there is none; `run` does this itself. */
   async ready(): Promise<void> {
-    if (!this.module) this.module = await newQuickJSWASMModule(RELEASE_SYNC);
+    if (!this.module) this.module = await newQuickJSWASMModule(this.wasmModule ? newVariant(RELEASE_SYNC, { wasmModule: this.wasmModule }) : RELEASE_SYNC);
   }
 
   async run(code: string, limits?: Partial<SandboxLimits>, options?: RunOptions): Promise<SandboxResult> {
@@ -96,7 +109,7 @@ export class QuickJsSandbox implements Sandbox {
       if (!this.module) throw new Error("QuickJS module is not ready");
       slot = sessionKey !== undefined ? this.sessionSlot(sessionKey) : { rt: this.scratchRuntime(), ctx: null };
       slot.rt.setMemoryLimit(lim.memoryBytes);
-      slot.rt.setMaxStackSize(lim.stackBytes);
+      slot.rt.setMaxStackSize(Math.min(lim.stackBytes, this.maxStackBytes ?? lim.stackBytes));
       if (!slot.ctx) slot.ctx = this.newContext(slot.rt);
       const ctx = slot.ctx;
       const pieces = options.prelude ? [options.prelude, code] : [code];

@@ -9,6 +9,8 @@ import { FINAL_ANSWER_PRELUDE, classifyOutcome, formatObservation } from "./tir.
 /** What executes calls: SandboxPool, or any object with the same `run`. */
 export interface ToolRunner {
   run(call: { language: Language; code: string; limits?: Partial<SandboxLimits>; prelude?: string; session?: string }): Promise<SandboxResult>;
+  /** Why a language cannot run here (the HTTP API answers 501 with it), or undefined when it can. */
+  unavailable?(language: Language): string | undefined;
 }
 
 export const MAX_CODE_BYTES = 1024 * 1024;
@@ -158,7 +160,11 @@ export async function runFusionCode(runner: ToolRunner, input: unknown): Promise
   return toFusionResponse(await runner.run(mapped.call));
 }
 
-/** A SandboxFusion response read back as our result (for clients that talk to a remote SandboxFusion). */
+/**
+ * A SandboxFusion response read back as our result (for clients that talk to a remote SandboxFusion).
+ * A taorl server's `message` names the status of a failed run (toFusionResponse): oom and output_limit
+ * come back as such; from any other SandboxFusion they are `error`.
+ */
 export function fromFusionResponse(res: FusionRunCodeResponse): SandboxResult {
   const run = res.run_result;
   const elapsedMs = (run?.execution_time ?? 0) * 1000;
@@ -167,5 +173,6 @@ export function fromFusionResponse(res: FusionRunCodeResponse): SandboxResult {
   const stderr = run.stderr ?? "";
   if (run.status === "TimeLimitExceeded") return { status: "timeout", stdout, stderr, elapsedMs };
   if (res.status === "Success" && run.return_code === 0) return { status: "ok", stdout, stderr, elapsedMs };
+  if (res.message === "oom" || res.message === "output_limit") return { status: res.message, stdout, stderr, elapsedMs };
   return { status: "error", stdout, stderr, elapsedMs };
 }

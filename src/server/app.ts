@@ -7,7 +7,8 @@ import { z } from "zod";
 import { PRESETS, resolveTaoRl, taoRlSchema } from "../config.js";
 import { ShapeError } from "../rl/index.js";
 import { RecordError, checkRecord, shapeRecords } from "../trajectories.js";
-import { ToolRequestError, runFusionCode, runTool, type ToolRunner } from "../sandbox/request.js";
+import { FUSION_LANGUAGES, ToolRequestError, runFusionCode, runTool, type ToolRunner } from "../sandbox/request.js";
+import { LANGUAGES, type Language } from "../sandbox/sandbox.js";
 import { DASHBOARD_HTML, dashboardCsp } from "./dashboard.js";
 import { openApiDocument } from "./openapi.js";
 import {
@@ -141,9 +142,16 @@ export function createApp(deps: AppDeps): Hono {
     return deps.tools;
   };
 
+  /** 501 when the request's language has no sandbox here (e.g. Python on the edge without a remote sandbox). */
+  const checkLanguage = (runner: ToolRunner, language: unknown) => {
+    const why = typeof language === "string" && (LANGUAGES as readonly string[]).includes(language) ? runner.unavailable?.(language as Language) : undefined;
+    if (why) throw new HttpProblem(501, why);
+  };
+
   app.post("/v1/sandbox/run", async (c) => {
     const runner = tools();
     const body = await jsonBody(c, maxBody);
+    checkLanguage(runner, (body as { language?: unknown } | null)?.language);
     try {
       return c.json(await runTool(runner, body));
     } catch (e) {
@@ -153,7 +161,13 @@ export function createApp(deps: AppDeps): Hono {
   });
 
   // SandboxFusion's run_code, so trainers that speak it (verl's code tool) can use this sandbox unchanged.
-  app.post("/run_code", async (c) => c.json(await runFusionCode(tools(), await jsonBody(c, maxBody))));
+  app.post("/run_code", async (c) => {
+    const runner = tools();
+    const body = await jsonBody(c, maxBody);
+    const language = (body as { language?: unknown } | null)?.language;
+    checkLanguage(runner, typeof language === "string" ? FUSION_LANGUAGES[language] : undefined);
+    return c.json(await runFusionCode(runner, body));
+  });
 
   const policyMissing = () =>
     new HttpProblem(501, `this runtime has no policy engine: ${deps.policyUnavailable ?? "generation and jobs run on Node (taorl serve --model DIR)"}`);

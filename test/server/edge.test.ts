@@ -1,18 +1,17 @@
-// The edge bundle (dist/edge/worker.mjs, built by the global setup) served by workerd, Cloudflare's
-// open-source runtime: the same app and the same answers as on Node.
+// The edge bundle (dist/edge/, built by the global setup: worker.mjs, its wasm and model modules,
+// workerd.capnp) served by workerd, Cloudflare's open-source runtime, on loopback: the same app and the
+// same answers as on Node, with the JavaScript sandbox in-process.
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hostileJavaScript, hostileJavaScriptLimits } from "../sandbox/hostile-programs.js";
 
-const bundle = fileURLToPath(new URL("../../dist/edge/worker.mjs", import.meta.url));
+const config = fileURLToPath(new URL("../../dist/edge/workerd.capnp", import.meta.url));
 const workerd = fileURLToPath(new URL("../../node_modules/.bin/workerd", import.meta.url));
-let proc: ChildProcess;
-let dir = "";
-let base = "";
+const TOKEN = "edge-token";
+const auth = { authorization: `Bearer ${TOKEN}` };
+const json = { "content-type": "application/json", ...auth };
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -25,48 +24,53 @@ function freePort(): Promise<number> {
   });
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "taorl-edge-"));
-  copyFileSync(bundle, join(dir, "worker.mjs"));
+interface Served { proc: ChildProcess; base: string }
+
+/** Starts `command` with a fresh port and waits for its first 200 on /health. */
+async function serve(command: (port: number) => [string, string[]], env: Record<string, string>): Promise<Served> {
   const port = await freePort();
-  writeFileSync(join(dir, "config.capnp"), `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ (name = "main", worker = .taorl) ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const taorl :Workerd.Worker = (
-  modules = [ (name = "worker.mjs", esModule = embed "worker.mjs") ],
-  compatibilityDate = "2025-01-01",
-  bindings = [ (name = "TAORL_API_TOKEN", text = "edge-token") ],
-);
-`);
-  proc = spawn(workerd, ["serve", join(dir, "config.capnp")], { stdio: ["ignore", "pipe", "pipe"] });
+  const [file, args] = command(port);
+  const proc = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH ?? "", ...env } });
   let log = "";
+  proc.stdout!.on("data", (d) => (log += d));
   proc.stderr!.on("data", (d) => (log += d));
-  base = `http://127.0.0.1:${port}`;
+  const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
-      if ((await fetch(`${base}/health`)).ok) break;
+      if ((await fetch(`${base}/health`)).ok) return { proc, base };
     } catch {
-      if (proc.exitCode !== null) throw new Error(`workerd exited (${proc.exitCode}): ${log}`);
-      if (Date.now() > deadline) throw new Error(`workerd did not answer within 20 s: ${log}`);
-      await new Promise((r) => setTimeout(r, 100));
+      if (proc.exitCode !== null) throw new Error(`${file} exited (${proc.exitCode}): ${log}`);
+      if (Date.now() > deadline) throw new Error(`${file} did not answer within 20 s: ${log}`);
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
+}
+
+const serveEdge = (env: Record<string, string>) =>
+  serve((port) => [workerd, ["serve", config, "--socket-addr", `http=127.0.0.1:${port}`]], { TAORL_API_TOKEN: TOKEN, ...env });
+
+let edge: Served;
+let base = "";
+
+beforeAll(async () => {
+  edge = await serveEdge({});
+  base = edge.base;
 });
 
 afterAll(() => {
-  proc?.kill("SIGTERM");
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  edge?.proc.kill("SIGTERM");
 });
+
+const post = (path: string, body: unknown) => fetch(`${base}${path}`, { method: "POST", body: JSON.stringify(body), headers: json });
 
 describe("edge bundle on workerd", () => {
   it("serves /health and /v1/info with the worker's token binding", async () => {
     expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: "ok" });
     expect((await fetch(`${base}/v1/info`)).status).toBe(401);
-    const info = await (await fetch(`${base}/v1/info`, { headers: { authorization: "Bearer edge-token" } })).json();
+    const info = await (await fetch(`${base}/v1/info`, { headers: auth })).json();
     expect(info.runtime).toBe("edge");
+    expect(info.sandbox).toEqual({ javascript: "quickjs (in-process)", python: null });
     expect(info.defaults.clip_ratio_high).toBe(0.28);
   });
 
@@ -84,7 +88,7 @@ describe("edge bundle on workerd", () => {
     const body = JSON.stringify({ trajectories: [rec(1, [0, 0, 1], [0, 0.5, 1.5]), rec(0, [0, 0, 0], [0, 1, 1])] });
     const r = await fetch(`${base}/v1/tao/shape`, {
       method: "POST", body,
-      headers: { "content-type": "application/json", authorization: "Bearer edge-token" },
+      headers: json,
     });
     expect(r.status).toBe(200);
     const out = await r.json();
@@ -94,18 +98,66 @@ describe("edge bundle on workerd", () => {
     expect(out.records[1].advantage).toBeCloseTo(-A, 7);
   });
 
-  it("has no sandbox on the edge yet: 501 with the reason", async () => {
-    const body = JSON.stringify({ language: "javascript", code: "print(1)" });
-    const r = await fetch(`${base}/v1/sandbox/run`, { method: "POST", body, headers: { "content-type": "application/json", authorization: "Bearer edge-token" } });
-    expect(r.status).toBe(501);
-    expect((await r.json()).detail).toMatch(/no code sandbox/);
-  });
-
   it("answers garbage with problem details", async () => {
     const r = await fetch(`${base}/v1/tao/shape`, {
-      method: "POST", body: "{oops", headers: { "content-type": "application/json", authorization: "Bearer edge-token" },
+      method: "POST", body: "{oops", headers: json,
     });
     expect(r.status).toBe(400);
     expect(r.headers.get("content-type")).toBe("application/problem+json");
+  });
+});
+
+interface RunResponse { status: string; stdout: string; stderr: string; outcome: string; observation: string }
+
+describe("JavaScript tool calls on the edge: QuickJS in-process from the imported module", () => {
+  it("runs a program: status, output, outcome and observation as on Node", async () => {
+    const r = await post("/v1/sandbox/run", { language: "javascript", code: "print(6 * 7)", final_answer: true });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ status: "ok", stdout: "42\n", stderr: "", outcome: "valid", observation: "\nCode execution result: 42\n\n" });
+    const fin = (await (await post("/v1/sandbox/run", { language: "javascript", code: "final_answer(391)", final_answer: true })).json()) as RunResponse;
+    expect(fin).toMatchObject({ status: "ok", stdout: "\\boxed{391}\n" });
+  });
+
+  it("reports errors, timeouts, out of memory and the output cap with Node's statuses", async () => {
+    const run = async (body: Record<string, unknown>) => (await (await post("/v1/sandbox/run", { language: "javascript", ...body })).json()) as RunResponse;
+    expect(await run({ code: "null.x" })).toMatchObject({ status: "error", outcome: "error", stderr: "TypeError: cannot read property 'x' of null\n" });
+    expect(await run({ code: "while (true) {}", timeout_ms: 200 })).toMatchObject({ status: "timeout", stderr: "TimeoutError: execution exceeded 200 ms\n" });
+    expect(await run({ code: "'x'.repeat(2 ** 27)", memory_mb: 32 })).toMatchObject({ status: "oom", stderr: "InternalError: out of memory\n" });
+    expect(await run({ code: "for (;;) print('spam')", output_bytes: 100 })).toMatchObject({ status: "output_limit", outcome: "output_limit" });
+    expect(await run({ code: "print(1 + 1)" })).toMatchObject({ status: "ok", stdout: "2\n" });
+  });
+
+  for (const c of hostileJavaScript) {
+    it(`hostile: ${c.name}`, async () => {
+      const r = (await (await post("/v1/sandbox/run", {
+        language: "javascript", code: c.code, timeout_ms: c.timeoutMs ?? hostileJavaScriptLimits.timeoutMs,
+        memory_mb: hostileJavaScriptLimits.memoryBytes / 2 ** 20, output_bytes: hostileJavaScriptLimits.outputBytes,
+      })).json()) as RunResponse;
+      // a race of two limits: on workerd the join reaches 32 MiB before the 300 ms deadline (on Node, after)
+      if (c.name === "slow builtin that never polls the interrupt") expect(["timeout", "oom"]).toContain(r.status);
+      else expect(r.status).toBe(c.status);
+      if (c.stdout !== undefined) expect(r.stdout).toBe(c.stdout);
+      if (typeof c.stderr === "string") expect(r.stderr).toBe(c.stderr);
+      else if (c.stderr) expect(r.stderr).toMatch(c.stderr);
+      // the next call starts clean: no pollution survives a call, a poisoned runtime was replaced
+      expect(await (await post("/v1/sandbox/run", { language: "javascript", code: "print([].push(1), ({}).polluted)" })).json()).toMatchObject({ status: "ok", stdout: "1 undefined\n", stderr: "" });
+    });
+  }
+
+  it("serves SandboxFusion's run_code for nodejs", async () => {
+    const r = await post("/run_code", { code: "console.log(40 + 2)", language: "nodejs", run_timeout: 1 });
+    expect(r.status).toBe(200);
+    const out = await r.json();
+    expect([out.status, out.run_result.status, out.run_result.stdout, out.run_result.return_code]).toEqual(["Success", "Finished", "42\n", 0]);
+    const slow = await (await post("/run_code", { code: "for (;;) {}", language: "javascript", run_timeout: 0.2 })).json();
+    expect([slow.status, slow.run_result.status]).toEqual(["Failed", "TimeLimitExceeded"]);
+  });
+
+  it("answers Python with 501 and the reason when no remote sandbox is configured", async () => {
+    for (const [path, body] of [["/v1/sandbox/run", { language: "python", code: "print(1)" }], ["/run_code", { language: "python", code: "print(1)" }]] as const) {
+      const r = await post(path, body);
+      expect(r.status).toBe(501);
+      expect((await r.json()).detail).toMatch(/Python does not run on the edge.*TAORL_SANDBOX_URL/);
+    }
   });
 });
