@@ -7,7 +7,7 @@
 //   queue. Persisted under the jobs folder: <id>/job.json, <id>/events.jsonl and, for training, the run
 //   folder <id>/run/. A new queue over the same folder lists the old jobs and takes up the ones that were
 //   queued, running or interrupted: training resumes from its checkpoint, evaluation starts over.
-import { appendFileSync, closeSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, rmSync, createReadStream, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
@@ -193,6 +193,40 @@ const EVENTS_FILE = "events.jsonl";
 const proceduralTasks = (seed: number, count: number, level?: number): RolloutProblem[] =>
   generateTasks(seed, "test", count, level === undefined ? undefined : Math.min(MAX_LEVEL, level)).map(taskProblem);
 
+const LOCK_FILE = ".lock";
+
+/**
+ * One server per jobs folder: two would both take up the same interrupted jobs and write the same run
+ * folders. The lock file holds the owner's pid; a lock whose process is gone is taken over.
+ */
+function lockJobsDir(dir: string): string {
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
+      return path;
+    } catch (e) {
+      if ((e as { code?: string }).code !== "EEXIST") throw e;
+      const pid = Number(readFileSync(path, "utf8").trim());
+      let alive = Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid;
+      if (alive) {
+        try {
+          process.kill(pid, 0);
+        } catch (err) {
+          alive = (err as { code?: string }).code === "EPERM";
+        }
+      }
+      if (alive) throw new JobsDirInUseError(`jobs folder ${dir} is in use by another taorl serve (pid ${pid}): stop it, or pass --jobs DIR`);
+      rmSync(path, { force: true }); // stale: its server is gone
+    }
+  }
+  throw new JobsDirInUseError(`could not lock the jobs folder ${dir}`);
+}
+
+export class JobsDirInUseError extends Error {
+  override name = "JobsDirInUseError";
+}
+
 export class JobQueue implements JobRunner {
   private readonly jobs = new Map<string, Entry>();
   private readonly queue: string[] = [];
@@ -200,8 +234,11 @@ export class JobQueue implements JobRunner {
   private closing = false;
   private modelFacts?: Promise<{ tokenizer: TextTokenizer; maxPositions: number }>;
 
+  private readonly lock: string;
+
   constructor(private readonly o: JobQueueOptions) {
     mkdirSync(o.dir, { recursive: true });
+    this.lock = lockJobsDir(o.dir);
     this.restore();
     this.pump();
   }
@@ -275,17 +312,21 @@ export class JobQueue implements JobRunner {
    * marked interrupted at once and starts over next time.
    */
   async close(): Promise<void> {
+    if (this.closing) return;
     this.closing = true;
     const cur = this.current;
-    if (!cur) return;
-    const e = this.jobs.get(cur.id)!;
-    if (e.info.kind === "train") {
-      e.abort?.abort();
-      await cur.done;
-    } else {
-      this.setStatus(e, "interrupted", { finished_at: new Date().toISOString() });
+    if (cur) {
+      const e = this.jobs.get(cur.id)!;
+      if (e.info.kind === "train") {
+        e.abort?.abort();
+        await cur.done;
+      } else {
+        this.setStatus(e, "interrupted", { finished_at: new Date().toISOString() });
+      }
     }
+    rmSync(this.lock, { force: true });
   }
+
 
   checkpoints(): CheckpointInfo[] {
     const out: CheckpointInfo[] = [];

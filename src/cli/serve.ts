@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { SandboxPool } from "../sandbox/node.js";
 import { startNodeServer } from "../server/node.js";
 import { UsageError, parseArgs } from "./args.js";
-import { JobQueue, PolicyGenerator, policyUnavailable } from "./serve-deps.js";
+import { JobQueue, JobsDirInUseError, PolicyGenerator, policyUnavailable } from "./serve-deps.js";
 
 export const SERVE_USAGE = `taorl serve [--port 8787] [--host 127.0.0.1] [--model models/default] [--jobs runs/jobs]
 
@@ -35,12 +35,32 @@ export async function runServe(argv: readonly string[], version: string, io: { s
   const runTool = pool.run.bind(pool);
   const unavailable = policyUnavailable(model);
   const generator = unavailable ? undefined : new PolicyGenerator(model, runTool);
-  const jobs = unavailable ? undefined : new JobQueue({ dir: jobsDir, model, runTool });
-  const server = await startNodeServer(
-    { version, token, maxBodyBytes: maxBody, tools: pool, generator, jobs, policyUnavailable: unavailable, info: () => ({ model, jobs: jobsDir }) },
-    port, host,
-  );
+  let jobs: JobQueue | undefined;
+  try {
+    jobs = unavailable ? undefined : new JobQueue({ dir: jobsDir, model, runTool });
+  } catch (e) {
+    await Promise.allSettled([generator?.close(), pool.close()]);
+    if (e instanceof JobsDirInUseError) throw new UsageError(e.message);
+    throw e;
+  }
+  let server: Awaited<ReturnType<typeof startNodeServer>>;
+  try {
+    server = await startNodeServer(
+      { version, token, maxBodyBytes: maxBody, tools: pool, generator, jobs, policyUnavailable: unavailable, info: () => ({ model, jobs: jobsDir }) },
+      port, host,
+    );
+  } catch (e) {
+    // nothing may keep the process alive after a failed listen (sandbox workers, the job queue)
+    await Promise.allSettled([jobs?.close(), generator?.close(), pool.close()]);
+    const code = (e as { code?: string }).code;
+    if (code === "EADDRINUSE") throw new UsageError(`${host}:${port} is already in use (another taorl serve?): stop it, or pass --port N (or TAORL_PORT)`);
+    if (code === "EACCES") throw new UsageError(`not allowed to listen on ${host}:${port}: pick a port above 1023 with --port N`);
+    throw e;
+  }
   io.stdout(`taorl ${version} serving on ${server.url}${token ? " (token required on /v1)" : ""}\n`);
+  io.stdout(`  dashboard  ${server.url}/   (evaluation and training jobs with live curves, the sandbox)\n` +
+    `  API        ${server.url}/openapi.json   e.g. curl -s ${server.url}/v1/info\n` +
+    `  policy     ${unavailable ? "none" : model}; jobs in ${jobsDir}; Ctrl-C stops (a training job checkpoints first)\n`);
   if (unavailable) io.stderr?.(`taorl serve: generation and jobs disabled: ${unavailable}\n`);
 
   let stopping = false;
