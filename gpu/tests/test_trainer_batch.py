@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 from taorl_verl import TaoOptions, compute_advantages, entropy_bonus, filter_batch, policy_loss
 from taorl_verl.refill import mix_seed, permutation, plan_refill, refill_rows, seeded_random
@@ -374,8 +373,13 @@ def test_bonus_folded_into_advantages_gives_taorls_loss(path):
 
 # ---------------------------------------------------------------- the recipe and the config checks
 
+def load_yaml(text):
+    yaml = pytest.importorskip("yaml", reason="PyYAML reads the recipe (Debian: python3-yaml, a python3-torch dependency)")
+    return yaml.safe_load(text)
+
+
 def recipe():
-    return yaml.safe_load(RECIPE.read_text())
+    return load_yaml(RECIPE.read_text())
 
 
 def test_recipe_is_the_papers_7b_setup():
@@ -419,7 +423,7 @@ def _verl_generated_config():
         path = str(Path(importlib.util.find_spec("verl").origin).parent / "trainer" / "config" / "_generated_ppo_trainer.yaml")
     if not path or not os.path.exists(path):
         pytest.skip("verl is not installed (or set TAORL_VERL_CONFIG to its trainer/config/_generated_ppo_trainer.yaml)")
-    return yaml.safe_load(open(path))
+    return load_yaml(open(path).read())
 
 
 def _keys(d, prefix=()):
