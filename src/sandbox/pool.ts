@@ -84,6 +84,13 @@ interface Host {
   stderrTail: string;
 }
 
+/**
+ * Where util-linux's setpriv is, on Linux: Python hosts start under `setpriv --pdeathsig KILL`, so the
+ * kernel kills a host whose parent died (even by SIGKILL, when nothing in Node can run): otherwise a host
+ * busy in a runaway program (its event loop blocked, so it never notices) would spin on as an orphan.
+ */
+const SETPRIV = process.platform === "linux" ? ["/usr/bin/setpriv", "/bin/setpriv"].find((f) => existsSync(f)) : undefined;
+
 const STARTUP_TIMEOUT_MS = 60_000;
 const MAX_STARTUP_FAILURES = 3;
 
@@ -253,7 +260,8 @@ export class SandboxPool {
       file,
     ];
     const env: Record<string, string> = { TAORL_SANDBOX_SESSION_MODE: this.sessionMode };
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe", "ipc"], env, cwd: tmpdir(), serialization: "json" });
+    const [command, argv] = SETPRIV ? [SETPRIV, ["--pdeathsig", "KILL", "--", process.execPath, ...args]] : [process.execPath, args];
+    const child = spawn(command, argv, { stdio: ["ignore", "ignore", "pipe", "ipc"], env, cwd: tmpdir(), serialization: "json" });
     child.stderr!.on("data", (d: Buffer) => { host.stderrTail = (host.stderrTail + d.toString()).slice(-2000); });
     child.on("message", (m) => onMessage(m as HostReply));
     child.on("error", (e) => onExit(`failed: ${e.message}`));
