@@ -202,7 +202,7 @@ def entropy_bonus(advantage: torch.Tensor, loss_mask: torch.Tensor, post_tool: t
     dev = _masked(H - mean, pool)
     if n > 1:
         std = torch.sqrt((dev ** 2).sum() / n)
-        scale = std if float(std) > 0 else std.detach()
+        scale = std if float(std.detach()) > 0 else std.detach()
     else:
         std = H.sum() * 0
         scale = std.detach() + 1
