@@ -57,6 +57,8 @@ export async function buildNode({ log = !quiet } = {}) {
 /** Files of the edge worker besides worker.mjs: [module name, source, workerd module type]. */
 const edgeModules = [
   ["quickjs.wasm", "node_modules/@jitl/quickjs-wasmfile-release-sync/dist/emscripten-module.wasm", "wasm"],
+  ["ort-wasm-simd-threaded.wasm", "node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm", "wasm"],
+  ...["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"].map((f) => [`default-policy/${f}`, `models/default/${f}`, "data"]),
 ];
 
 /** workerd config serving dist/edge: `workerd serve dist/edge/workerd.capnp [--socket-addr http=HOST:PORT]`. */
@@ -111,7 +113,9 @@ export async function buildEdge({ log = !quiet } = {}) {
     mainFields: ["module", "browser", "main"],
     conditions: ["worker", "browser", "import"],
     // the worker's own modules (edgeModules) stay imports; workerd resolves them from its config
-    external: ["*.wasm"],
+    external: ["*.wasm", "./default-policy/*"],
+    // the wasm-only build of onnxruntime-web (its ort-wasm-simd-threaded.wasm, 14 MB), not the WebGPU one (28 MB)
+    alias: { "onnxruntime-web": "onnxruntime-web/wasm" },
     define: { __TAORL_VERSION__: JSON.stringify(pkg.version) },
     minify: true,
     metafile: true,

@@ -1,8 +1,5 @@
 // The Node side of the HTTP API's generation and job routes (src/server/policy-api.ts):
-// - PolicyGenerator: one onnxruntime-web engine over the model folder, loaded on first use; requests run one
-//   at a time on a promise chain, at most `maxWaiting` wait behind the running one (429 beyond); rollouts go
-//   in batches of ~16 rows so a stream gets trajectories as batches finish. Each row samples from its own
-//   seed stream, so the batching does not change what is sampled.
+// - PolicyGenerator: generator.ts's EngineGenerator over the --model folder on onnxruntime-web.
 // - JobQueue: evaluation (trainer/evaluate.ts) and training (trainer/run.ts) jobs, one at a time, a bounded
 //   queue. Persisted under the jobs folder: <id>/job.json, <id>/events.jsonl and, for training, the run
 //   folder <id>/run/. A new queue over the same folder lists the old jobs and takes up the ones that were
@@ -11,154 +8,43 @@ import { appendFileSync, closeSync, rmSync, createReadStream, existsSync, fstatS
 import { Readable } from "node:stream";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { PRESETS, resolveOptim, resolveRollout, resolveTaoRl, type RolloutOptions } from "../config.js";
-import { buildPrompt } from "../agent/prompt.js";
-import { rollout, type RolloutProblem } from "../agent/rollout.js";
+import { PRESETS, resolveOptim, resolveRollout, resolveTaoRl } from "../config.js";
+import type { RolloutProblem } from "../agent/rollout.js";
 import { generateTasks, LevelSampler, MAX_LEVEL, taskProblem } from "../agent/tasks.js";
 import { OrtWebEngine } from "../engine/ort-web.js";
 import { loadModelFolder, loadTokenizer } from "../model/checkpoint.js";
 import { parseHfConfig } from "../model/config.js";
 import type { TextTokenizer } from "../model/tokenizer.js";
-import type { ToolCall } from "../sandbox/tir.js";
-import { HttpProblem, type FieldError } from "../server/problem.js";
+import { HttpProblem } from "../server/problem.js";
 import {
-  CHECKPOINT_FILES, type CheckpointDownload, type CheckpointInfo, type EvaluateRequest, type GenerateRequest, type GeneratedTrajectory,
-  type Generator, type JobEvent, type JobInfo, type JobRunner, type JobSpec, type JobStatus, type TrainRequest,
+  CHECKPOINT_FILES, type CheckpointDownload, type CheckpointInfo, type EvaluateRequest,
+  type JobEvent, type JobInfo, type JobRunner, type JobSpec, type JobStatus, type TrainRequest,
 } from "../server/policy-api.js";
 import { evaluate } from "../trainer/evaluate.js";
 import { taskFamily, type TaskSource, type TrainSettings } from "../trainer/loop.js";
 import { CHECKPOINT_DIR, STATE_FILE, runTraining } from "../trainer/run.js";
-import type { SandboxResult, Trajectory } from "../types.js";
+import { EngineGenerator, positionsOf, promptTokens, type LoadedPolicy, type RunTool } from "./generator.js";
 
-export type RunTool = (call: ToolCall) => Promise<SandboxResult>;
+export type { RunTool };
 
 /** Why a folder cannot serve as the policy (the routes' 501), or undefined when it has a config.json. */
 export function policyUnavailable(model: string): string | undefined {
   return existsSync(join(model, "config.json")) ? undefined : `no config.json in ${model} (start taorl serve with --model DIR, a Hugging Face model folder)`;
 }
 
-/** Positions the engines get for a model: its own limit, at most 2048 (as trainer/run.ts). */
-const positionsOf = (maxPositionEmbeddings: number) => Math.min(maxPositionEmbeddings, 2048);
-
-/** Prompt tokens of each question in the rollout's chat prompt. */
-const promptTokens = (tokenizer: TextTokenizer, questions: readonly string[]) => questions.map((q) => tokenizer.encode(buildPrompt(q)).length);
-
-// ---------------------------------------------------------------------------------------------------
-// Generation
-
-/** Rows decoded together per rollout call (onnxruntime-web's decode throughput flattens out around here). */
-const ROWS_PER_BATCH = 16;
-
-interface LoadedPolicy {
-  engine: OrtWebEngine;
-  tokenizer: TextTokenizer;
-  maxPositions: number;
+/** The --model folder on onnxruntime-web, weights baked in (the engine runs many decodes, never updates). */
+async function loadOrtPolicy(model: string): Promise<LoadedPolicy> {
+  const { config, weights, tokenizer } = await loadModelFolder(model);
+  const maxPositions = positionsOf(config.maxPositionEmbeddings);
+  const engine = await OrtWebEngine.create(config, { weights, maxPositions, weightsMode: "initializers" });
+  return { engine, tokenizer, maxPositions };
 }
 
-export class PolicyGenerator implements Generator {
-  private policy?: Promise<LoadedPolicy>;
-  private chain: Promise<void> = Promise.resolve();
-  /** Requests admitted and not finished: the running one and those waiting. */
-  private admitted = 0;
-
-  constructor(private readonly model: string, private readonly runTool: RunTool, private readonly maxWaiting = 8) {}
-
-  private load(): Promise<LoadedPolicy> {
-    if (!this.policy) {
-      const p = (async () => {
-        const { config, weights, tokenizer } = await loadModelFolder(this.model);
-        const maxPositions = positionsOf(config.maxPositionEmbeddings);
-        const engine = await OrtWebEngine.create(config, { weights, maxPositions, weightsMode: "initializers" });
-        return { engine, tokenizer, maxPositions };
-      })();
-      this.policy = p;
-      p.catch(() => { if (this.policy === p) this.policy = undefined; }); // a failed load is retried by the next request
-    }
-    return this.policy;
+/** Generation with the --model folder's policy, loaded on first use (see generator.ts). */
+export class PolicyGenerator extends EngineGenerator {
+  constructor(model: string, runTool: RunTool, maxWaiting = 8) {
+    super(() => loadOrtPolicy(model), runTool, maxWaiting);
   }
-
-  async generate(req: GenerateRequest, signal?: AbortSignal): Promise<{ seed: number; batches: AsyncIterable<GeneratedTrajectory[]> }> {
-    if (this.admitted > this.maxWaiting) {
-      throw new HttpProblem(429, `${this.admitted - 1} generation requests already wait for the engine (limit ${this.maxWaiting}); retry later`);
-    }
-    this.admitted++;
-    let opts: RolloutOptions;
-    try {
-      const { tokenizer, maxPositions } = await this.load();
-      opts = rolloutOptionsFor(req, promptTokens(tokenizer, req.prompts), maxPositions);
-    } catch (e) {
-      this.admitted--;
-      throw e;
-    }
-    let release!: () => void;
-    const previous = this.chain;
-    this.chain = new Promise<void>((r) => (release = r));
-    const seed = req.seed ?? Math.floor(Math.random() * 2 ** 31);
-    const problems: RolloutProblem[] = req.prompts.map((q, i) => ({ id: `prompt-${i}`, question: q, answer: req.answers?.[i] ?? "" }));
-    const perBatch = Math.max(1, Math.floor(ROWS_PER_BATCH / req.n));
-    const withReward = req.answers !== undefined;
-    const self = this;
-    async function* batches(): AsyncGenerator<GeneratedTrajectory[]> {
-      try {
-        await previous;
-        const { engine, tokenizer } = await self.load();
-        for (let first = 0; first < problems.length && !signal?.aborted; first += perBatch) {
-          const { trajectories } = await rollout(
-            { engine, tokenizer, runTool: self.runTool },
-            { problems: problems.slice(first, first + perBatch), n: req.n, runSeed: seed, step: 0, policyVersion: 0, firstGroup: first },
-            opts,
-          );
-          yield trajectories.map((t) => trajectoryView(t, tokenizer, withReward));
-        }
-      } finally {
-        self.admitted--;
-        release();
-      }
-    }
-    return { seed, batches: batches() };
-  }
-
-  /** Waits for the running request, then frees the engine. */
-  async close(): Promise<void> {
-    await this.chain;
-    const p = this.policy;
-    this.policy = undefined;
-    if (p) (await p.catch(() => undefined))?.engine.dispose();
-  }
-}
-
-/** Rollout options of a request, with its response budget checked against (or fitted to) the model's positions. */
-function rolloutOptionsFor(req: GenerateRequest, promptLengths: number[], maxPositions: number): RolloutOptions {
-  const longest = Math.max(...promptLengths);
-  const budget = req.max_response_tokens ?? Math.min(1024, maxPositions - longest);
-  const errors: FieldError[] = [];
-  promptLengths.forEach((len, i) => {
-    if (len + Math.max(1, budget) > maxPositions) {
-      errors.push({ path: `prompts.${i}`, message: `${len} prompt tokens + ${Math.max(1, budget)} response tokens exceed the model's ${maxPositions} positions` });
-    }
-  });
-  if (errors.length) throw new HttpProblem(400, "a prompt does not fit the model", errors);
-  return resolveRollout({
-    n: req.n, max_turns: req.max_turns, max_response_tokens: budget, max_turn_tokens: Math.min(256, budget),
-    temperature: req.temperature, top_p: req.top_p,
-  });
-}
-
-function trajectoryView(t: Trajectory, tokenizer: TextTokenizer, withReward: boolean): GeneratedTrajectory {
-  const response = t.tokens.subarray(t.promptLength);
-  return {
-    prompt_index: t.group,
-    sample: t.sample,
-    response: response.length ? tokenizer.decode(response, { skipSpecialTokens: true }) : "",
-    answer: t.answer,
-    turns: t.turns.map((k) => ({ kind: k.kind, ...(k.outcome ? { outcome: k.outcome } : {}), policy_tokens: k.policyTokens, observation_tokens: k.observationTokens })),
-    tool_calls: t.toolCalls,
-    valid_tool_calls: t.validToolCalls,
-    ...(withReward ? { reward: t.reward } : {}),
-    truncated: t.truncated,
-    void: t.isVoid,
-    tokens: response.length,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -326,7 +212,6 @@ export class JobQueue implements JobRunner {
     }
     rmSync(this.lock, { force: true });
   }
-
 
   checkpoints(): CheckpointInfo[] {
     const out: CheckpointInfo[] = [];

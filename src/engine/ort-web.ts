@@ -4,6 +4,9 @@
 // Node 20 otherwise; 1 is also the fastest for decode, bench/engine). Calls are serialised
 // on one promise chain per JavaScript realm, shared by every engine in it: they all run on the same wasm
 // instance, which runs one thing at a time (two engines interleaving runs broke each other's outputs).
+//
+// Runtimes that compile no WebAssembly from bytes (workerd: the wasm must be a module of the worker) pass
+// the precompiled module as `wasmModule`: see `supplyCompiledWasm` for how it reaches ORT.
 import * as ort from "onnxruntime-web";
 import { checkWeights, parameterSpecs, type ArchConfig, type Weights } from "../model/config.js";
 import { buildGraph, graphWeights, GRAPH_MASK_VALUE } from "./onnx-graph.js";
@@ -20,6 +23,11 @@ export interface OrtEngineOptions {
   numThreads?: number;
   /** Folder (or URL prefix) of the ORT .wasm/.mjs files; by default ORT finds its own dist folder. */
   wasmPaths?: string;
+  /**
+   * ORT's ort-wasm-simd-threaded.wasm, already compiled (workerd imports it as a module); wins over
+   * `wasmPaths`. Only the first engine of a realm sets it, as numThreads.
+   */
+  wasmModule?: WebAssembly.Module;
   /** Longest sequence (prompt + generated) the graphs accept. Default min(maxPositionEmbeddings, 1024). */
   maxPositions?: number;
   /**
@@ -34,6 +42,30 @@ let envSet = false;
 
 function describeFeeds(feeds: Record<string, ort.Tensor>): string {
   return Object.entries(feeds).map(([k, t]) => `${k}: ${t.type} [${t.dims.join(", ")}]`).join("; ");
+}
+
+/**
+ * Hands ORT a precompiled WebAssembly.Module. onnxruntime-web has no option for one: it takes the wasm
+ * as a URL (`env.wasm.wasmPaths`) or as bytes (`env.wasm.wasmBinary`, added in microsoft/onnxruntime#21534),
+ * and its emscripten loader compiles those with `WebAssembly.instantiate(bytes, imports)`, which workerd
+ * refuses ("Wasm code generation disallowed by embedder"). ORT does not forward emscripten's
+ * `instantiateWasm` hook (a user-land loader, microsoft/onnxruntime#21430, was closed unmerged). So: give
+ * ORT a marker buffer as `wasmBinary` and, until ORT's loader asks for it, wrap `WebAssembly.instantiate`
+ * so that this one call (its bytes are a view of the marker) instantiates the module instead; every other
+ * call goes to the original, and the wrapper removes itself after that call. Checked against
+ * onnxruntime-web 1.30's wasm bundle, which reads `wasmBinary` as `new Uint8Array(wasmBinary)`.
+ */
+function supplyCompiledWasm(module: WebAssembly.Module): ArrayBuffer {
+  const marker = new ArrayBuffer(8);
+  const wasm = WebAssembly as { instantiate: (...args: unknown[]) => Promise<unknown> };
+  const original = wasm.instantiate;
+  wasm.instantiate = function instantiate(this: unknown, ...args: unknown[]): Promise<unknown> {
+    const source = args[0] as { buffer?: unknown } | undefined;
+    if (source !== marker && source?.buffer !== marker) return original.apply(WebAssembly, args);
+    wasm.instantiate = original;
+    return (original.call(WebAssembly, module, args[1]) as Promise<WebAssembly.Instance>).then((instance) => ({ instance, module }));
+  };
+  return marker;
 }
 
 /** The one queue of onnxruntime-web work in this realm (see the header). */
@@ -56,9 +88,13 @@ export class OrtWebEngine implements Engine {
     if (!envSet) {
       ort.env.wasm.numThreads = opts.numThreads ?? 1;
       let prefix = opts.wasmPaths;
-      if (!prefix && typeof process !== "undefined" && process.versions?.node) {
+      if (opts.wasmModule) {
+        ort.env.wasm.wasmBinary = supplyCompiledWasm(opts.wasmModule);
+        prefix = undefined;
+      } else if (!prefix && typeof process !== "undefined" && process.versions?.node) {
         // Bundled, ORT would look for its .mjs/.wasm next to the bundle: point it at the package's dist folder.
-        const { createRequire } = await import("node:module");
+        // (getBuiltinModule, not import("node:module"): the edge bundle must not reference Node builtins.)
+        const { createRequire } = process.getBuiltinModule("node:module") as typeof import("node:module");
         const wasm = createRequire(import.meta.url).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm");
         prefix = wasm.slice(0, wasm.lastIndexOf("/") + 1);
       }

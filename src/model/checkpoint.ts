@@ -5,14 +5,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { parseHfConfig, toHfConfig, checkWeights, parameterSpecs, ModelConfigError, type ArchConfig, type Weights } from "./config.js";
 import { TextTokenizer, TokenizerError } from "./tokenizer.js";
-import { readSafetensors, toFloat32, writeSafetensors, SafetensorsError, type SafeDtype, type TensorToWrite } from "./safetensors.js";
+import { writeSafetensors, SafetensorsError, type SafeDtype, type TensorToWrite } from "./safetensors.js";
+import { checkTokenizerFits, finishWeights, weightsFromSafetensors } from "./files.js";
 
-/** Weights from safetensors bytes (every tensor widened to float32). */
-export function weightsFromSafetensors(bytes: Uint8Array, into: Weights = new Map()): Weights {
-  const f = readSafetensors(bytes);
-  for (const [name, t] of f.tensors) into.set(name, { shape: t.shape, data: toFloat32(t) });
-  return into;
-}
+export { weightsFromSafetensors };
 
 /** A file of a checkpoint folder: its bytes, or an error naming the folder and what is missing. */
 async function readFolderFile(dir: string, name: string, what: string): Promise<Buffer> {
@@ -57,9 +53,7 @@ export async function loadCheckpoint(dir: string): Promise<{ config: ArchConfig;
     const bytes = new Uint8Array(await readFolderFile(dir, file, "the weights"));
     try { weightsFromSafetensors(bytes, weights); } catch (e) { inFile(join(dir, file), e); }
   }
-  for (const name of [...weights.keys()]) if (name.endsWith("rotary_emb.inv_freq")) weights.delete(name);
-  if (config.tieWordEmbeddings) weights.delete("lm_head.weight");
-  try { checkWeights(config, weights); } catch (e) { inFile(join(dir, files.length === 1 ? files[0] : "model.safetensors.index.json"), e); }
+  try { finishWeights(config, weights); } catch (e) { inFile(join(dir, files.length === 1 ? files[0] : "model.safetensors.index.json"), e); }
   return { config, weights };
 }
 
@@ -109,8 +103,6 @@ export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
 export async function loadModelFolder(dir: string): Promise<{ config: ArchConfig; weights: Weights; tokenizer: TextTokenizer }> {
   const { config, weights } = await loadCheckpoint(dir);
   const tokenizer = await loadTokenizer(dir);
-  if (tokenizer.vocabSize > config.vocabSize) {
-    throw new TokenizerError(`${dir}: tokenizer.json has ${tokenizer.vocabSize} ids but config.json's vocab_size is ${config.vocabSize}: ids ${config.vocabSize}..${tokenizer.vocabSize - 1} would have no embedding (tokenizer from another model?)`);
-  }
+  checkTokenizerFits(config, tokenizer, dir);
   return { config, weights, tokenizer };
 }

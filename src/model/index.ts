@@ -9,3 +9,4 @@ export {
   type SafeDtype, type SafeTensor, type SafetensorsFile, type TensorToWrite,
 } from "./safetensors.js";
 export { TextTokenizer, TokenizerError, closedVocabTokenizer, CLOSED_VOCAB_CHAT_TEMPLATE, type ChatMessage, type ClosedVocabSpec } from "./tokenizer.js";
+export { modelFromFiles, weightsFromSafetensors, type ModelFiles } from "./files.js";

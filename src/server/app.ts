@@ -215,7 +215,8 @@ export function createApp(deps: AppDeps): Hono {
   const startJob = async (spec: JobSpec, c: Context) => {
     const job = await jobs().start(spec);
     c.header("location", `/v1/jobs/${job.id}`);
-    return c.json(job, 202);
+    // 202 for a job that runs on; 200 for one a runner finished before answering (the edge's evaluation)
+    return c.json(job, job.status === "queued" || job.status === "running" ? 202 : 200);
   };
   app.post("/v1/train", async (c) => {
     jobs();

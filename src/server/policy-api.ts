@@ -105,6 +105,8 @@ export interface JobInfo {
   cancel_requested?: boolean;
   result?: Record<string, unknown>;
   error?: string;
+  /** false where job records live only in memory (the edge bundle): gone when its isolate restarts. */
+  persisted?: false;
 }
 
 export interface JobEvent {
@@ -117,7 +119,11 @@ export interface JobEvent {
 }
 
 export interface JobRunner {
-  /** Queues a job; rejects with an HttpProblem: 429 when the queue is full, 400 when it cannot fit the model. */
+  /**
+   * Queues a job; rejects with an HttpProblem: 429 when the queue is full, 400 when it cannot fit the model,
+   * 501 when its kind cannot run here. A runner where nothing may outlive a request (the edge) runs the job
+   * to its end first and resolves with the finished record.
+   */
   start(spec: JobSpec): Promise<JobInfo>;
   list(): JobInfo[];
   get(id: string): JobInfo | undefined;
