@@ -202,8 +202,52 @@ async function loadJobs() {
   } catch (e) {
     say("jobs-msg", e.message, true);
   }
+  await loadCheckpoints();
 }
 $("refresh").addEventListener("click", loadJobs);
+
+// ---- checkpoints of training jobs: one button per file (fetched with the token, saved as a download)
+
+async function loadCheckpoints() {
+  try {
+    const { checkpoints } = await api("GET", "/v1/checkpoints");
+    const body = $("ckpt-body");
+    body.replaceChildren();
+    for (const c of checkpoints.slice().reverse()) {
+      const tr = el("tr");
+      tr.append(el("td", c.job), el("td", c.step), el("td", new Date(c.saved_at).toLocaleTimeString()));
+      const files = el("td");
+      for (const f of c.files) {
+        const b = el("button", f.name, "secondary small");
+        b.type = "button";
+        b.title = (f.bytes / 1024).toFixed(0) + " KiB";
+        b.addEventListener("click", () => download(f.url, f.name));
+        files.append(b, " ");
+      }
+      tr.append(files);
+      body.append(tr);
+    }
+    $("ckpt-empty").classList.toggle("hidden", checkpoints.length > 0);
+    say("ckpt-msg", "");
+  } catch (e) {
+    say("ckpt-msg", e.message, true);
+  }
+}
+async function download(url, name) {
+  try {
+    const res = await fetch(url, { headers: authHeaders() });
+    if (!res.ok) throw new Error("HTTP " + res.status);
+    const a = el("a");
+    a.href = URL.createObjectURL(await res.blob());
+    a.download = name;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  } catch (e) {
+    say("ckpt-msg", name + ": " + e.message, true);
+  }
+}
 
 // ---- the followed job: event stream, progress, charts
 
@@ -474,6 +518,12 @@ const BODY = `
       <table><thead><tr><th>id</th><th>kind</th><th>status</th><th>progress</th><th>created</th></tr></thead><tbody id="jobs-body"></tbody></table>
       <div class="msg" id="jobs-empty">no jobs yet</div>
       <div class="msg" id="jobs-msg"></div>
+    </section>
+    <section>
+      <h2>Checkpoints</h2>
+      <table><thead><tr><th>job</th><th>step</th><th>saved</th><th>files (a Hugging Face folder)</th></tr></thead><tbody id="ckpt-body"></tbody></table>
+      <div class="msg" id="ckpt-empty">no checkpoint yet: training jobs write one every few steps</div>
+      <div class="msg" id="ckpt-msg"></div>
     </section>
     <section id="job-panel" class="hidden">
       <h2>Job <span id="job-id"></span> <span id="job-status" class="badge"></span></h2>

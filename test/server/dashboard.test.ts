@@ -1,7 +1,7 @@
 // The dashboard at `/` driven in headless Chromium against a real server: a tiny tool-using policy, the
 // sandbox pool, a job queue in a temporary folder (training on the tiny policy's own tasks), a token.
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -131,6 +131,16 @@ describe("the dashboard in headless Chromium", () => {
     expect(await page.textContent("#job-progress-text")).toBe("step 3 / 3");
     expect(await page.isDisabled("#cancel")).toBe(true);
     await page.waitForFunction(() => document.querySelector("#jobs-body tr.selected .badge")?.textContent === "completed");
+
+    // its checkpoint is listed, and a file button downloads the file (fetched with the token)
+    const jobId = (await page.textContent("#job-id"))!.trim();
+    await page.waitForFunction((id) => [...document.querySelectorAll("#ckpt-body tr td:first-child")].some((td) => td.textContent === id), jobId);
+    const row = page.locator("#ckpt-body tr", { hasText: jobId });
+    expect(await row.locator("td").nth(1).textContent()).toBe("3");
+    const [download] = await Promise.all([page.waitForEvent("download"), row.getByRole("button", { name: "config.json", exact: true }).click()]);
+    expect(download.suggestedFilename()).toBe("config.json");
+    const saved = readFileSync((await download.path())!, "utf8");
+    expect(saved).toBe(readFileSync(join(root, "jobs", jobId, "run", "checkpoint", "config.json"), "utf8"));
 
     const shot = join(root, "dashboard.png");
     await page.screenshot({ path: shot, fullPage: true });
