@@ -76,7 +76,9 @@ export async function saveCheckpoint(
     tensors.set(s.name, { shape: w.shape, data: w.data, dtype: opts.dtype ?? "F32" });
   }
   await atomicWrite(join(dir, "model.safetensors"), writeSafetensors(tensors, { format: "pt" }));
-  await atomicWrite(join(dir, "config.json"), JSON.stringify(toHfConfig(config), null, 2) + "\n");
+  // torch_dtype names the dtype the weights are stored in, as Hugging Face writes it
+  const torchDtype = { F32: "float32", F16: "float16", BF16: "bfloat16" }[opts.dtype ?? "F32"];
+  await atomicWrite(join(dir, "config.json"), JSON.stringify({ ...toHfConfig(config), torch_dtype: torchDtype }, null, 2) + "\n");
   for (const [name, data] of Object.entries(opts.extra ?? {})) await atomicWrite(join(dir, name), data);
 }
 
