@@ -75,7 +75,8 @@ const STARTS_WORK: Record<string, (v: unknown) => boolean> = {
 
 const ROUTES: Array<[string, string]> = [
   ["GET", "/health"], ["GET", "/"], ["GET", "/v1/info"], ["GET", "/openapi.json"], ["GET", "/v1/jobs"], ["GET", "/v1/jobs/:id"], ["GET", "/v1/jobs/:id/events"],
-  ["POST", "/v1/jobs/:id/cancel"], ...Object.keys(VALID).map((p): [string, string] => ["POST", p]),
+  ["POST", "/v1/jobs/:id/cancel"], ["GET", "/v1/checkpoints"], ["GET", "/v1/checkpoints/:id/model.safetensors"], ["GET", "/v1/checkpoints/train-x/:id"],
+  ...Object.keys(VALID).map((p): [string, string] => ["POST", p]),
 ];
 
 // ---- arbitraries -------------------------------------------------------------------------------------------
@@ -331,7 +332,7 @@ describe("fuzz: in-process, every route", () => {
   it("afterwards: nothing polluted, and a valid request to every route succeeds", async () => {
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(protoKeys);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-    for (const path of ["/health", "/", "/v1/info", "/openapi.json", "/v1/jobs"]) {
+    for (const path of ["/health", "/", "/v1/info", "/openapi.json", "/v1/jobs", "/v1/checkpoints"]) {
       const res = await full.request(path, { headers: auth });
       expect([path, res.status]).toEqual([path, 200]);
       await res.arrayBuffer();
