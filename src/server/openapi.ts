@@ -84,7 +84,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
         post: {
           summary: "start an evaluation job (avg@k, pass@k, tool statistics) on the procedural task family's test split",
           requestBody: body("EvaluateRequest"),
-          responses: { "202": { description: "the queued job (Location: /v1/jobs/{id})" }, ...problems(400, 401, 411, 413, 415, 429, 501) },
+          responses: { "202": { description: "the queued job (Location: /v1/jobs/{id})" }, "200": { description: "the finished job, where evaluation runs within the request (the edge bundle)" }, ...problems(400, 401, 411, 413, 415, 429, 501) },
         },
       },
       "/v1/jobs": { get: { summary: "all jobs, oldest first (past ones survive restarts)", responses: { "200": { description: "{ jobs: [job] }" }, ...problems(401, 501) } } },
