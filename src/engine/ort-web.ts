@@ -93,8 +93,11 @@ export class OrtWebEngine implements Engine {
         prefix = undefined;
       } else if (!prefix && typeof process !== "undefined" && process.versions?.node) {
         // Bundled, ORT would look for its .mjs/.wasm next to the bundle: point it at the package's dist folder.
-        // (getBuiltinModule, not import("node:module"): the edge bundle must not reference Node builtins.)
-        const { createRequire } = process.getBuiltinModule("node:module") as typeof import("node:module");
+        // (getBuiltinModule, or an import whose name esbuild cannot follow before Node 20.16: the edge bundle
+        // must not reference Node builtins.)
+        const { createRequire } = (typeof process.getBuiltinModule === "function"
+          ? process.getBuiltinModule("node:module")
+          : await import(["node", "module"].join(":"))) as typeof import("node:module");
         const wasm = createRequire(import.meta.url).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm");
         prefix = wasm.slice(0, wasm.lastIndexOf("/") + 1);
       }
