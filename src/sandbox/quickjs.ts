@@ -28,36 +28,36 @@ export interface QuickJsOptions {
   maxStackBytes?: number;
 }
 
-/** print/console formatting and the removal of shared memory, run once in every new context. */
-const BOOTSTRAP = `(function (write) {
-  "use strict";
-  const fmt = (v) => {
-    if (typeof v === "string") return v;
-    if (v instanceof Error) return v.name + ": " + v.message;
-    if (typeof v === "object" && v !== null) {
-      try { const s = JSON.stringify(v); return s === undefined ? String(v) : s; } catch (e) { return String(v); }
-    }
-    return String(v);
-  };
-  const line = (args) => args.map(fmt).join(" ") + "\\n";
-  const out = (...a) => { write(0, line(a)); };
-  const err = (...a) => { write(1, line(a)); };
-  globalThis.print = out;
-  globalThis.console = { log: out, info: out, debug: out, warn: err, error: err };
-  delete globalThis.SharedArrayBuffer;
-  delete globalThis.Atomics;
-  delete globalThis.WebAssembly;
+/**
+ * Guest-side formatting of a value print/console cannot format on the host (objects, functions, symbols,
+ * bigints), compiled in a context the first time it is needed. Strings, numbers and undefined are
+ * formatted on the host: compiling this per context cost more than the rest of its set-up.
+ */
+const FORMAT = `(function (v) {
+  if (v instanceof Error) return v.name + ": " + v.message;
+  if (typeof v === "object" && v !== null) {
+    try { const s = JSON.stringify(v); return s === undefined ? String(v) : s; } catch (e) { return String(v); }
+  }
+  return String(v);
 })`;
 
+/** Shared memory and the like, removed from every new context. */
+const REMOVE_GLOBALS = "delete globalThis.SharedArrayBuffer; delete globalThis.Atomics; delete globalThis.WebAssembly";
+
+/** A runtime with its one context. Fresh calls each get one that no earlier call touched; sessions keep theirs. */
 interface Slot {
   rt: QuickJSRuntime;
-  ctx: QuickJSContext | null;
+  ctx: QuickJSContext;
+  /** FORMAT, once compiled in this context. */
+  format: QuickJSHandle | null;
 }
 
 /** State of the call in progress, read by the runtime's interrupt handler and output writer. */
 interface Active {
   deadline: number;
   out: OutputBuffer;
+  /** A line longer than this many UTF-16 units cannot fit the output budget (a unit is ≥ 1 UTF-8 byte). */
+  outputBytes: number;
   timedOut: boolean;
 }
 
@@ -65,12 +65,22 @@ export class QuickJsSandbox implements Sandbox {
   readonly language = "javascript" as const;
   readonly sessionMode: SessionMode;
   private module: QuickJSWASMModule | null = null;
-  private scratch: QuickJSRuntime | null = null;
   private readonly sessions = new Map<string, Slot>();
+  /** The next fresh call's runtime and context, created ahead of time by `prepare` (never used yet). */
+  private spare: Slot | null = null;
+  /** Fresh runtimes whose call is over, disposed by `prepare` (after the reply) or by the next call. */
+  private readonly spent: Slot[] = [];
   private readonly maxSessions: number;
   private readonly wasmModule?: WebAssembly.Module;
   private readonly maxStackBytes?: number;
   private active: Active | null = null;
+  private readonly interrupt = (): boolean => {
+    const a = this.active;
+    if (!a) return false;
+    if (a.out.exceeded) return true;
+    if (Date.now() > a.deadline) { a.timedOut = true; return true; }
+    return false;
+  };
 
   constructor(options: QuickJsOptions = {}) {
     this.sessionMode = options.sessionMode ?? DEFAULT_SESSION_MODE;
@@ -82,6 +92,17 @@ export class QuickJsSandbox implements Sandbox {
   /** Instantiates the wasm module (~10-30 ms) if there is none; `run` does this itself. */
   async ready(): Promise<void> {
     if (!this.module) this.module = await newQuickJSWASMModule(this.wasmModule ? newVariant(RELEASE_SYNC, { wasmModule: this.wasmModule }) : RELEASE_SYNC);
+  }
+
+  /**
+   * Work the next call should not wait for; a host calls it once a reply is on its way. Disposes the
+   * runtimes of finished fresh calls and creates the next fresh call's runtime and context (with
+   * print/console), so that a fresh call only sets its limits and evaluates. Never throws.
+   */
+  prepare(): void {
+    this.disposeSpent();
+    if (this.spare || !this.module) return;
+    try { this.spare = this.newSlot(); } catch { /* the next call creates its own */ }
   }
 
   async run(code: string, limits?: Partial<SandboxLimits>, options?: RunOptions): Promise<SandboxResult> {
@@ -99,19 +120,19 @@ export class QuickJsSandbox implements Sandbox {
     const t0 = performance.now();
     const lim = resolveLimits(limits);
     const out = new OutputBuffer(lim.outputBytes);
-    const active: Active = { deadline: Date.now() + lim.timeoutMs, out, timedOut: false };
+    const active: Active = { deadline: Date.now() + lim.timeoutMs, out, outputBytes: lim.outputBytes, timedOut: false };
     const sessionKey = this.sessionMode === "shared" ? options.session : undefined;
     let slot: Slot | null = null;
     let status: SandboxStatus = "ok";
     let fatal = false;
+    this.disposeSpent(); // used in process, without a host calling prepare()
     this.active = active;
     try {
       if (!this.module) throw new Error("QuickJS module is not ready");
-      slot = sessionKey !== undefined ? this.sessionSlot(sessionKey) : { rt: this.scratchRuntime(), ctx: null };
+      slot = sessionKey !== undefined ? this.sessionSlot(sessionKey) : this.freshSlot();
       slot.rt.setMemoryLimit(lim.memoryBytes);
       slot.rt.setMaxStackSize(Math.min(lim.stackBytes, this.maxStackBytes ?? lim.stackBytes));
-      if (!slot.ctx) slot.ctx = this.newContext(slot.rt);
-      const ctx = slot.ctx;
+      const { ctx, rt } = slot;
       const pieces = options.prelude ? [options.prelude, code] : [code];
       let failed: QuickJSHandle | null = null;
       for (const piece of pieces) {
@@ -120,7 +141,7 @@ export class QuickJsSandbox implements Sandbox {
         r.value.dispose();
       }
       if (!failed) {
-        const jobs = slot.rt.executePendingJobs(-1);
+        const jobs = rt.executePendingJobs(-1);
         if (jobs.error) failed = jobs.error;
       }
       if (failed) {
@@ -160,14 +181,17 @@ export class QuickJsSandbox implements Sandbox {
 
   async close(): Promise<void> {
     for (const key of [...this.sessions.keys()]) await this.closeSession(key);
-    if (this.scratch) this.disposeRuntime(this.scratch);
-    this.scratch = null;
+    if (this.spare) this.spent.push(this.spare);
+    this.spare = null;
+    this.disposeSpent();
     this.module = null;
   }
 
-  private scratchRuntime(): QuickJSRuntime {
-    if (!this.scratch) this.scratch = this.newRuntime();
-    return this.scratch;
+  /** A runtime and context no earlier call touched: the one prepared ahead of time, else a new one. */
+  private freshSlot(): Slot {
+    const slot = this.spare ?? this.newSlot();
+    this.spare = null;
+    return slot;
   }
 
   private sessionSlot(key: string): Slot {
@@ -181,70 +205,112 @@ export class QuickJsSandbox implements Sandbox {
       const oldest = this.sessions.keys().next().value as string;
       void this.closeSession(oldest);
     }
-    const slot: Slot = { rt: this.newRuntime(), ctx: null };
+    const slot = this.newSlot();
     this.sessions.set(key, slot);
     return slot;
   }
 
-  private newRuntime(): QuickJSRuntime {
+  /**
+   * A runtime of its own for every context: runtime-wide state (the job queue, which FinalizationRegistry
+   * callbacks join when the collector finds their targets; the heap the memory limit counts; atoms) is
+   * then never shared between calls. It costs no more than a context on a shared runtime (measured).
+   */
+  private newSlot(): Slot {
     const rt = this.module!.newRuntime();
-    rt.setInterruptHandler(() => {
-      const a = this.active;
-      if (!a) return false;
-      if (a.out.exceeded) return true;
-      if (Date.now() > a.deadline) { a.timedOut = true; return true; }
-      return false;
-    });
-    return rt;
-  }
-
-  private newContext(rt: QuickJSRuntime): QuickJSContext {
-    const ctx = rt.newContext();
-    const write = ctx.newFunction("write", (streamHandle, textHandle) => {
-      const a = this.active;
-      if (!a) return;
-      a.out.write(ctx.getNumber(streamHandle) === 1 ? "stderr" : "stdout", ctx.getString(textHandle));
-    });
-    const boot = ctx.unwrapResult(ctx.evalCode(BOOTSTRAP, "bootstrap.js"));
-    const called = ctx.callFunction(boot, ctx.undefined, write);
-    boot.dispose();
-    write.dispose();
-    ctx.unwrapResult(called).dispose();
-    return ctx;
-  }
-
-  /** Fresh contexts are always disposed; a runtime that hit a fatal condition goes with its context. */
-  private release(slot: Slot, sessionKey: string | undefined, fatal: boolean): void {
-    if (sessionKey === undefined) {
-      if (slot.ctx) this.disposeContext(slot.ctx);
-      slot.ctx = null;
-      if (fatal && this.scratch) { this.disposeRuntime(this.scratch); this.scratch = null; }
-      return;
+    try {
+      rt.setInterruptHandler(this.interrupt);
+      const ctx = rt.newContext();
+      const slot: Slot = { rt, ctx, format: null };
+      this.installOutput(slot);
+      return slot;
+    } catch (e) {
+      this.disposeRuntime(rt);
+      throw e;
     }
+  }
+
+  /** print and console.*: host functions (the only host objects a guest sees); shared memory removed. */
+  private installOutput(slot: Slot): void {
+    const { ctx } = slot;
+    const print = ctx.newFunction("print", (...args) => this.writeLine(slot, "stdout", args));
+    const printError = ctx.newFunction("error", (...args) => this.writeLine(slot, "stderr", args));
+    const console = ctx.newObject();
+    for (const name of ["log", "info", "debug"]) ctx.setProp(console, name, print);
+    for (const name of ["warn", "error"]) ctx.setProp(console, name, printError);
+    ctx.setProp(ctx.global, "print", print);
+    ctx.setProp(ctx.global, "console", console);
+    console.dispose();
+    print.dispose();
+    printError.dispose();
+    ctx.unwrapResult(ctx.evalCode(REMOVE_GLOBALS, "bootstrap.js")).dispose();
+  }
+
+  /** One print/console call: its arguments formatted and joined by spaces, as one line. */
+  private writeLine(slot: Slot, stream: "stdout" | "stderr", args: QuickJSHandle[]): QuickJSHandle | { error: QuickJSHandle } | void {
+    const a = this.active;
+    if (!a) return;
+    let line = "";
+    for (let i = 0; i < args.length; i++) {
+      const text = this.format(slot, args[i]);
+      if (typeof text !== "string") return text; // the guest threw while formatting: rethrow there
+      line += i === 0 ? text : " " + text;
+      if (line.length > a.outputBytes) break; // past the budget already: the rest could not be kept
+    }
+    a.out.write(stream, line + "\n");
+  }
+
+  private format(slot: Slot, value: QuickJSHandle): string | { error: QuickJSHandle } {
+    const { ctx } = slot;
+    const type = ctx.typeof(value);
+    if (type === "string") return ctx.getString(value);
+    if (type === "number") return String(ctx.getNumber(value)); // Number::toString is exact in both engines
+    if (type === "undefined") return "undefined";
+    if (!slot.format) {
+      const compiled = ctx.evalCode(FORMAT, "format.js");
+      if (compiled.error) return { error: compiled.error };
+      slot.format = compiled.value;
+    }
+    const r = ctx.callFunction(slot.format, ctx.undefined, value);
+    if (r.error) return { error: r.error };
+    const text = ctx.getString(r.value);
+    r.value.dispose();
+    return text;
+  }
+
+  /** A fresh slot is never reused; a session's is dropped when its runtime hit a fatal condition. */
+  private release(slot: Slot, sessionKey: string | undefined, fatal: boolean): void {
+    if (sessionKey === undefined) { this.spent.push(slot); return; }
     if (fatal) {
       this.sessions.delete(sessionKey);
       this.disposeSlot(slot);
     }
   }
 
+  private disposeSpent(): void {
+    while (this.spent.length > 0) this.disposeSlot(this.spent.pop()!);
+  }
+
   private disposeSlot(slot: Slot): void {
-    if (slot.ctx) this.disposeContext(slot.ctx);
-    slot.ctx = null;
+    try {
+      slot.format?.dispose();
+      slot.format = null;
+      slot.ctx.dispose();
+    } catch {
+      this.poison();
+    }
     this.disposeRuntime(slot.rt);
   }
 
-  private disposeContext(ctx: QuickJSContext): void {
-    try { ctx.dispose(); } catch { this.poison(); }
-  }
-
   private disposeRuntime(rt: QuickJSRuntime): void {
+    if (!rt.alive) return;
     try { rt.removeInterruptHandler(); rt.dispose(); } catch { this.poison(); }
   }
 
   /** A failed dispose leaves the wasm heap in an unknown state: drop the module and everything on it. */
   private poison(): void {
     this.module = null;
-    this.scratch = null;
+    this.spare = null;
+    this.spent.length = 0;
     this.sessions.clear();
   }
 }
