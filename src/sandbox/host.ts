@@ -21,14 +21,20 @@ export function ipcEndpoint(proc: { send?(m: unknown): boolean; on(event: "messa
   return { post: (m) => void send(m), listen: (f) => void proc.on("message", f) };
 }
 
-/** Sandboxes that can tell the host to retire after a call (Pyodide after a fatal error). */
-interface Retiring {
+/** What a host asks of its sandboxes beyond the interface. */
+interface Hosted {
+  /** The host cannot be trusted with another call (Pyodide after a fatal error). */
   shouldRetire?(): boolean;
+  /** Work for the next call, done once a reply is on its way (QuickJS: dispose the last runtime, create the next). */
+  prepare?(): void;
 }
 
-/** Serves requests one at a time, in arrival order, then announces readiness. */
-export function serveSandboxHost(endpoint: HostEndpoint, sandboxes: Partial<Record<Language, Sandbox & Retiring>>): void {
+/** Serves requests one at a time, in arrival order, then announces readiness; prepares between calls. */
+export function serveSandboxHost(endpoint: HostEndpoint, sandboxes: Partial<Record<Language, Sandbox & Hosted>>): void {
   let chain: Promise<void> = Promise.resolve();
+  const prepare = (language: Language) => {
+    try { sandboxes[language]?.prepare?.(); } catch { /* the next call does the work itself */ }
+  };
   const handle = async (m: HostRequest): Promise<HostReply> => {
     if (m.type === "close_session") {
       await Promise.all(Object.values(sandboxes).map((s) => s?.closeSession?.(m.session)));
@@ -49,7 +55,9 @@ export function serveSandboxHost(endpoint: HostEndpoint, sandboxes: Partial<Reco
         reply = { type: "error", id: m.id, error: { name: err?.name ?? "Error", message: err?.message ?? String(e), stack: err?.stack } };
       }
       endpoint.post(reply);
+      if (m.type === "run") prepare(m.language);
     });
   });
+  for (const language of Object.keys(sandboxes) as Language[]) prepare(language);
   endpoint.post({ type: "ready", languages: Object.keys(sandboxes) as Language[] });
 }

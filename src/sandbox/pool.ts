@@ -77,6 +77,8 @@ interface Host {
   dead: boolean;
   spare: boolean;
   inflight: Pending[];
+  /** When the pool last sent this host a call (a counter): ties go to the host idle longest. */
+  lastSent: number;
   calls: number;
   sessions: Set<string>;
   watchdog: ReturnType<typeof setTimeout> | null;
@@ -118,6 +120,7 @@ export class SandboxPool {
   private readonly groups: Record<Language, Group>;
   private readonly options: PoolOptions;
   private nextId = 1;
+  private sent = 0;
   private calls = 0;
   private closed = false;
 
@@ -216,7 +219,7 @@ export class SandboxPool {
     group.started++;
     const host: Host = {
       language: group.language, channel: { post: () => {}, kill: () => {} }, ready: false, dead: false, spare,
-      inflight: [], calls: 0, sessions: new Set(), watchdog: null, startTimer: null, stderrTail: "",
+      inflight: [], lastSent: 0, calls: 0, sessions: new Set(), watchdog: null, startTimer: null, stderrTail: "",
     };
     group.hosts.push(host);
     const onMessage = (m: HostReply) => this.onReply(group, host, m);
@@ -361,6 +364,7 @@ export class SandboxPool {
       const session = pending.request.type === "run" ? pending.request.session : undefined;
       if (session !== undefined) { group.sessionHost.set(session, host); host.sessions.add(session); }
       host.inflight.push(pending);
+      host.lastSent = ++this.sent;
       pending.startedAt = performance.now();
       host.channel.post(pending.request);
       if (host.inflight.length === 1) this.armWatchdog(group, host);
@@ -371,6 +375,10 @@ export class SandboxPool {
     return group.hosts.some((h) => !h.dead && h.ready && !h.spare && h.inflight.length < group.depth);
   }
 
+  /**
+   * The least busy host; among equals the one idle longest, which has had the most time to prepare its
+   * next call (a QuickJS host creates the next fresh context after replying).
+   */
   private pickHost(group: Group, pending: Pending): Host | null {
     const session = pending.request.type === "run" ? pending.request.session : undefined;
     const bound = session !== undefined ? group.sessionHost.get(session) : undefined;
@@ -378,7 +386,7 @@ export class SandboxPool {
     let best: Host | null = null;
     for (const h of group.hosts) {
       if (h.dead || !h.ready || h.spare || h.inflight.length >= group.depth) continue;
-      if (!best || h.inflight.length < best.inflight.length) best = h;
+      if (!best || h.inflight.length < best.inflight.length || (h.inflight.length === best.inflight.length && h.lastSent < best.lastSent)) best = h;
     }
     return best;
   }
