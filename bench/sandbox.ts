@@ -2,7 +2,9 @@
 // sandbox pool — QuickJS fresh (the default: a new context per call), QuickJS warm session (one context
 // reused), Pyodide warm (fresh namespace in a warm process) — against a fresh `python3 -I -S -c`
 // subprocess per call, measured in the same run. Latency: one caller, calls in sequence. Throughput:
-// 8 concurrent callers. Prints a table and the ratios to the subprocess; writes JSON.
+// 8 concurrent callers. Prints a table and the ratios to the subprocess; writes JSON. Then where a fresh
+// QuickJS call's time goes: its steps in process (runtime, context, print/console, the call, dispose), and
+// the worker message round trip (a warm-session call through the pool minus the same call in process).
 // Usage: node dist/node/bench-sandbox.mjs [--out bench/results/sandbox.json] [--calls 2000] [--subprocess-calls 100]
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -10,6 +12,7 @@ import { availableParallelism } from "node:os";
 import { dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { SandboxResult } from "../src/types.js";
+import { QuickJsSandbox } from "../src/sandbox/index.js";
 import { SandboxPool } from "../src/sandbox/node.js";
 
 const arg = (name: string, dflt: string) => {
@@ -66,6 +69,43 @@ function check(r: SandboxResult, name: string): void {
   if (r.status !== "ok" || r.stdout !== EXPECTED) throw new Error(`${name}: unexpected result ${JSON.stringify(r)}`);
 }
 
+/** Median µs of `f` over `n` runs after a warm-up (medians: this machine is shared and noisy). */
+function medianUs(n: number, f: () => void): number {
+  for (let i = 0; i < 200; i++) f();
+  const us: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    f();
+    us.push((performance.now() - t) * 1000);
+  }
+  return us.sort((a, b) => a - b)[n >> 1];
+}
+
+async function freshBreakdown(warmPoolP50Ms: number): Promise<Record<string, number>> {
+  const q = new QuickJsSandbox();
+  const session = new QuickJsSandbox({ sessionMode: "shared" });
+  try {
+    const steps = await q.profileFresh(JS, calls);
+    await session.ready();
+    const warmUs = medianUs(calls, () => void session.runSync(JS, {}, { session: "s" }));
+    return {
+      "off the call's path (prepare):": steps.runtime + steps.context + steps.output + steps.dispose,
+      "  new runtime + interrupt handler": steps.runtime,
+      "  new context (standard intrinsics)": steps.context,
+      "  print/console host functions": steps.output,
+      "  dispose the finished call's runtime": steps.dispose,
+      "on the call's path:": 0,
+      "  limits, eval, pending jobs (prepared context)": steps.call,
+      "  same, unprepared (the call creates and disposes)": medianUs(calls, () => void q.runSync(JS)),
+      "  eval in a warm session context": warmUs,
+      "  worker round trip + pool (warm pool p50 - eval)": warmPoolP50Ms * 1000 - warmUs,
+    };
+  } finally {
+    await q.close();
+    await session.close();
+  }
+}
+
 const fresh = new SandboxPool({ pythonStart: "eager" });
 const shared = new SandboxPool({ sessionMode: "shared", pythonSpares: 0 });
 try {
@@ -98,8 +138,11 @@ try {
     pyodideWarm20x: byName("Pyodide").concurrentRatio >= 20,
   };
   console.log(`targets (concurrent calls/s vs subprocess): QuickJS ≥ 500× fresh ${targets.quickjsFresh500x}, warm ${targets.quickjsWarm500x}; Pyodide ≥ 20× ${targets.pyodideWarm20x}`);
+  const breakdown = await freshBreakdown(byName("QuickJS, warm").p50Ms);
+  console.log("fresh QuickJS call, µs (medians; in process, round trip from the pool's p50):");
+  for (const [k, v] of Object.entries(breakdown)) console.log(`  ${k.padEnd(52)}${v.toFixed(1).padStart(8)}`);
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ node: process.version, cores: availableParallelism(), callers: CALLERS, program: { python: PY, javascript: JS }, rows: table, targets }, null, 2) + "\n");
+  writeFileSync(out, JSON.stringify({ node: process.version, cores: availableParallelism(), callers: CALLERS, program: { python: PY, javascript: JS }, rows: table, targets, breakdownUs: breakdown }, null, 2) + "\n");
   console.log(`wrote ${out}`);
 } finally {
   await fresh.close();

@@ -6,4 +6,4 @@ export * from "./request.js";
 export { QuickJsSandbox } from "./quickjs.js";
 export { RemoteSandbox, type RemoteSandboxOptions } from "./remote.js";
 export { ToolRouter } from "./router.js";
-export type { QuickJsOptions } from "./quickjs.js";
+export type { FreshProfile, QuickJsOptions } from "./quickjs.js";

@@ -1,12 +1,13 @@
 // QuickJS sandbox: the only module that imports quickjs-emscripten. Runtime-free apart from the library
 // (QuickJS is itself WebAssembly), so it can run in a Node worker, a browser or an edge worker.
 //
-// Isolation: a QuickJS context has no host objects at all; the only host function it sees is the output
-// writer behind print/console. Limits per call: memory (runtime heap), guest stack (≤ 256 KiB, see
-// MAX_STACK_BYTES), a deadline checked by the interrupt handler, and output bytes (the handler also stops
-// the guest once the budget is spent). Fresh calls get a new context on a scratch runtime; shared sessions
-// own a runtime each. A runtime that hit a fatal condition is disposed; if disposing fails, the whole wasm
-// module is dropped and a new one is instantiated before the next call.
+// Isolation: a QuickJS context has no host objects besides print and its stderr twin (behind console.*).
+// Limits per call: memory (runtime heap), guest stack (≤ 256 KiB, see MAX_STACK_BYTES), a deadline checked
+// by the interrupt handler, and output bytes (the handler also stops the guest once the budget is spent).
+// Every fresh call gets a runtime of its own, with one never-used context, disposed after the call (a
+// shared runtime's job queue carried FinalizationRegistry callbacks into later calls); `prepare` makes the
+// next one ahead of time. Shared sessions own a runtime each, dropped when it hit a fatal condition. If
+// disposing fails, the whole wasm module is dropped and a new one is instantiated before the next call.
 // Runtimes that refuse to compile WebAssembly from bytes (workerd, the edge bundle) pass the precompiled
 // module (`wasmModule`, imported as a module there); elsewhere the library loads its own .wasm file.
 import { newQuickJSWASMModule, newVariant, RELEASE_SYNC } from "quickjs-emscripten";
@@ -59,6 +60,15 @@ interface Active {
   /** A line longer than this many UTF-16 units cannot fit the output budget (a unit is ≥ 1 UTF-8 byte). */
   outputBytes: number;
   timedOut: boolean;
+}
+
+/** Median µs per fresh call of each step (see `QuickJsSandbox.profileFresh`). */
+export interface FreshProfile {
+  runtime: number;
+  context: number;
+  output: number;
+  call: number;
+  dispose: number;
 }
 
 export class QuickJsSandbox implements Sandbox {
@@ -185,6 +195,34 @@ export class QuickJsSandbox implements Sandbox {
     this.spare = null;
     this.disposeSpent();
     this.module = null;
+  }
+
+  /**
+   * Median µs of each step of a fresh call, over `calls` calls of `code` (bench/sandbox's breakdown): the
+   * steps `prepare` takes off the call's path (runtime, context, print/console, dispose) and the call's own.
+   */
+  async profileFresh(code: string, calls = 1000): Promise<FreshProfile> {
+    await this.ready();
+    const steps: Record<keyof FreshProfile, number[]> = { runtime: [], context: [], output: [], call: [], dispose: [] };
+    for (let i = 0; i < calls; i++) {
+      let t = performance.now();
+      const tick = (step: keyof FreshProfile) => { const now = performance.now(); steps[step].push((now - t) * 1000); t = now; };
+      const rt = this.module!.newRuntime();
+      rt.setInterruptHandler(this.interrupt);
+      tick("runtime");
+      const slot: Slot = { rt, ctx: rt.newContext(), format: null };
+      tick("context");
+      this.installOutput(slot);
+      tick("output");
+      this.spare = slot;
+      const r = this.runSync(code);
+      if (r.status !== "ok") throw new Error(`profileFresh: ${r.stderr}`);
+      tick("call");
+      this.disposeSpent();
+      tick("dispose");
+    }
+    const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1];
+    return { runtime: median(steps.runtime), context: median(steps.context), output: median(steps.output), call: median(steps.call), dispose: median(steps.dispose) };
   }
 
   /** A runtime and context no earlier call touched: the one prepared ahead of time, else a new one. */
