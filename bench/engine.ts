@@ -105,32 +105,33 @@ async function decodeNative(cfg: ArchConfig, newTokens: number) {
   const bytes = exportOnnx(cfg, initWeights(cfg, 0), "decode", PROMPT + newTokens);
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
   const { numKvHeads: KV, headDim: dh, numLayers: NL, vocabSize: V } = cfg;
-  const fetches = ["logprobs", ...Array.from({ length: NL }, (_, l) => [`present_key_${l}`, `present_value_${l}`]).flat()];
+  // the same time-major cache as OrtWebEngine.generate: one buffer per layer's keys and values, the filled
+  // prefix fed, the new positions appended
+  const names = Array.from({ length: NL }, (_, l) => [`key_${l}`, `value_${l}`]).flat();
+  const fetches = ["logprobs", ...names.map((x) => `new_${x}`)];
   const temp = new ort.Tensor("float32", Float32Array.of(1), [1]);
   const decoder: Decoder = async (prompts, n) => {
-    const B = prompts.length, L = prompts[0].length;
-    let cache: Record<string, InstanceType<typeof ort.Tensor>> = {};
-    for (let l = 0; l < NL; l++) {
-      cache[`past_key_${l}`] = new ort.Tensor("float32", new Float32Array(0), [B, KV, 0, dh]);
-      cache[`past_value_${l}`] = new ort.Tensor("float32", new Float32Array(0), [B, KV, 0, dh]);
-    }
+    const B = prompts.length, L = prompts[0].length, row = B * KV * dh;
+    const cache = names.map(() => new Float32Array((L + n) * row));
     let ids = BigInt64Array.from(prompts.flatMap((p) => [...p]), BigInt);
     let pos = BigInt64Array.from({ length: B * L }, (_, i) => BigInt(i % L));
     let S = L, total = L;
     const out = prompts.map(() => [] as number[]);
     for (let step = 0; step < n; step++) {
-      const res = await session.run({
+      const P = total - S;
+      const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
         input_ids: new ort.Tensor("int64", ids, [B, S]), position_ids: new ort.Tensor("int64", pos, [B, S]),
-        key_mask: new ort.Tensor("float32", new Float32Array(B * total), [B, total]), temperature: temp, ...cache,
-      }, fetches);
+        key_mask: new ort.Tensor("float32", new Float32Array(B * total), [B, total]), temperature: temp,
+      };
+      names.forEach((x, i) => { feeds[`past_${x}`] = new ort.Tensor("float32", cache[i].subarray(0, P * row), [P, B, KV, dh]); });
+      const res = await session.run(feeds, fetches);
+      names.forEach((x, i) => cache[i].set(res[`new_${x}`].data as Float32Array, P * row));
       const lp = res.logprobs.data as Float32Array;
       ids = new BigInt64Array(B); pos = new BigInt64Array(B);
       for (let r = 0; r < B; r++) {
         const tok = argmax(lp.subarray(r * V, (r + 1) * V));
         out[r].push(tok); ids[r] = BigInt(tok); pos[r] = BigInt(total);
       }
-      cache = {};
-      for (let l = 0; l < NL; l++) { cache[`past_key_${l}`] = res[`present_key_${l}`]; cache[`past_value_${l}`] = res[`present_value_${l}`]; }
       S = 1; total++;
     }
     return out.map((o) => Int32Array.from(o));

@@ -13,6 +13,7 @@ export const DECODE_MASK_VALUE = -1e9;
  * One forward pass over S new tokens of each of B rows, appending to the engine's own KV cache (the first
  * call starts it empty). ids, positions [B*S]; keyMask [B*total] additive over every key so far (past + new).
  * Returns the temperature-scaled log-probabilities [B*V] and entropy [B] at each row's last new position.
+ * `total` never exceeds the `maxTotal` the pass was made for.
  */
 export type DecodePass = (ids: Int32Array, positions: Int32Array, keyMask: Float32Array, B: number, S: number, total: number) =>
   Promise<{ logprobs: Float32Array; entropy: Float32Array }>;
@@ -25,7 +26,7 @@ export type DecodePass = (ids: Int32Array, positions: Int32Array, keyMask: Float
  */
 export async function decodeLoop(
   prompts: Int32Array[], sampling: SamplingOptions, stop: StopOptions, vocabSize: number, maxPositions: number,
-  pass: (temperature: number) => DecodePass,
+  pass: (temperature: number, maxTotal: number) => DecodePass,
 ): Promise<Generation[]> {
   const B = prompts.length;
   if (B === 0) return [];
@@ -53,7 +54,7 @@ export async function decodeLoop(
   }
   const rand = prompts.map((_, r) => seededUniform(rowSeeds ? rowSeeds[r] : seed * 1_000_003 + r));
   const pad = prompts.map((p) => L - p.length);
-  const run = pass(greedy ? 1 : temperature);
+  const run = pass(greedy ? 1 : temperature, L + budget);
 
   const out = prompts.map(() => ({ tokens: [] as number[], logp: [] as number[], entropy: [] as number[], finish: null as FinishReason | null }));
   let ids = new Int32Array(B * L), pos = new Int32Array(B * L);

@@ -202,31 +202,29 @@ export class OrtWebEngine implements Engine {
     return out.logits.data as Float32Array;
   }
 
-  /** Batched generation with a KV cache (decode.ts: left padding, seeded sampling, stop conditions). */
+  /**
+   * Batched generation with a KV cache (decode.ts: left padding, seeded sampling, stop conditions). The
+   * cache of each layer is one time-major buffer [maxTotal, B, KV, dh] per keys and values: a run reads its
+   * filled prefix and returns only the new positions, appended here (onnx-graph.ts).
+   */
   async generate(prompts: Int32Array[], sampling: SamplingOptions, stop: StopOptions = {}): Promise<Generation[]> {
     const { numKvHeads: KV, headDim: dh, numLayers } = this.config;
-    const fetches = ["logprobs", "entropy", ...Array.from({ length: numLayers }, (_, l) => [`present_key_${l}`, `present_value_${l}`]).flat()];
-    return decodeLoop(prompts, sampling, stop, this.config.vocabSize, this.maxPositions, (temperature) => {
+    const names = Array.from({ length: numLayers }, (_, l) => [`key_${l}`, `value_${l}`]).flat();
+    const fetches = ["logprobs", "entropy", ...names.map((n) => `new_${n}`)];
+    return decodeLoop(prompts, sampling, stop, this.config.vocabSize, this.maxPositions, (temperature, maxTotal) => {
       const temp = new ort.Tensor("float32", Float32Array.of(temperature), [1]);
-      let cache: Record<string, ort.Tensor> | null = null;
+      let cache: Float32Array[] = [];
       return async (ids, positions, keyMask, B, S, total) => {
-        if (!cache) {
-          cache = {};
-          const empty = new Float32Array(0);
-          for (let l = 0; l < numLayers; l++) {
-            cache[`past_key_${l}`] = new ort.Tensor("float32", empty, [B, KV, 0, dh]);
-            cache[`past_value_${l}`] = new ort.Tensor("float32", empty, [B, KV, 0, dh]);
-          }
-        }
-        const res = await this.serial(() => this.run(this.decodeSession, {
+        const row = B * KV * dh, P = total - S;
+        if (cache.length === 0) cache = names.map(() => new Float32Array(maxTotal * row));
+        const feeds: Record<string, ort.Tensor> = {
           input_ids: new ort.Tensor("int64", BigInt64Array.from(ids, BigInt), [B, S]),
           position_ids: new ort.Tensor("int64", BigInt64Array.from(positions, BigInt), [B, S]),
-          key_mask: new ort.Tensor("float32", keyMask, [B, total]), temperature: temp, ...cache,
-        }, fetches));
-        for (let l = 0; l < numLayers; l++) {
-          cache[`past_key_${l}`] = res[`present_key_${l}`];
-          cache[`past_value_${l}`] = res[`present_value_${l}`];
-        }
+          key_mask: new ort.Tensor("float32", keyMask, [B, total]), temperature: temp,
+        };
+        names.forEach((n, i) => { feeds[`past_${n}`] = new ort.Tensor("float32", cache[i].subarray(0, P * row), [P, B, KV, dh]); });
+        const res = await this.serial(() => this.run(this.decodeSession, feeds, fetches));
+        names.forEach((n, i) => cache[i].set(res[`new_${n}`].data as Float32Array, P * row));
         return { logprobs: res.logprobs.data as Float32Array, entropy: res.entropy.data as Float32Array };
       };
     });
