@@ -66,14 +66,20 @@ async function trainTfjs(cfg: ArchConfig, bc: BenchConfig) {
 
 type Decoder = (prompts: Int32Array[], maxNewTokens: number) => Promise<Int32Array[]>;
 
-/** Median tokens/s of 3 timed runs per batch size, after two untimed runs of each (V8 tiers the 10+ MB of runtime wasm up over the first runs). */
+/**
+ * Median tokens/s of 5 timed runs per batch size, after untimed runs of each for at least WARM_MS (V8 tiers
+ * the 10+ MB of runtime wasm up while it runs: a tiny-config run lasts ~20 ms, and two of them left
+ * onnxruntime-web's batch-1 rate ~25% under its steady state). Every runtime gets the same warm-up.
+ */
+const WARM_MS = 2000;
 async function decodeRates(decoder: Decoder, cfg: ArchConfig, newTokens: number) {
   const out: Record<string, number | number[]> = {};
   const promptsOf = (B: number) => Array.from({ length: B }, (_, r) => tokensOf(1, PROMPT, cfg.vocabSize, 100 + r));
-  for (let i = 0; i < 2; i++) for (const B of [1, 16]) await decoder(promptsOf(B), newTokens);
+  const w0 = performance.now();
+  for (let i = 0; i < 2 || performance.now() - w0 < WARM_MS; i++) for (const B of [1, 16]) await decoder(promptsOf(B), newTokens);
   for (const B of [1, 16]) {
     const rates: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
       const gens = await decoder(promptsOf(B), newTokens);
       rates.push(gens.reduce((a, g) => a + g.length, 0) / ((performance.now() - t0) / 1000));
