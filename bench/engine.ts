@@ -108,7 +108,7 @@ async function decodeNative(cfg: ArchConfig, newTokens: number) {
   const ort = await (import(nativeModule) as Promise<typeof import("onnxruntime-web")>).catch(() => {
     throw new Error("onnxruntime-node is not installed (an optional dependency: its install script fails offline; `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node` adds the CPU build)");
   });
-  const bytes = exportOnnx(cfg, initWeights(cfg, 0), "decode", PROMPT + newTokens);
+  const bytes = exportOnnx(cfg, initWeights(cfg, 0), "decode", PROMPT + newTokens, false);
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all" });
   const { numKvHeads: KV, headDim: dh, numLayers: NL, vocabSize: V } = cfg;
   // the same time-major cache as OrtWebEngine.generate: one buffer per layer's keys and values, the filled

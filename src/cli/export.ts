@@ -1,6 +1,7 @@
 // `taorl export verl`: the task family and the benchmarks as parquet files in verl's RL dataset schema,
-// for the recipe in gpu/recipe/ (README "Scale out on verl").
-import { mkdirSync } from "node:fs";
+// for the recipe in gpu/recipe/ (README "Scale out on verl"). `taorl export onnx`: a model folder as a
+// standalone .onnx file (weights as initializers, standard ops) that any ONNX runtime loads.
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CheckOptions } from "../agent/answer.js";
 import { BENCHMARK_NAMES, BENCHMARKS, benchmarksAvailable, findBenchmarksDir, loadBenchmark, type BenchmarkName } from "../agent/benchmarks.js";
@@ -8,12 +9,42 @@ import { TOOL_INSTRUCTION } from "../agent/prompt.js";
 import { generateTasks, taskProblem, type TaskSplit } from "../agent/tasks.js";
 import { UsageError, parseArgs } from "./args.js";
 import { writeVerlParquet, type VerlRow } from "./parquet.js";
+import { exportOnnx } from "../engine/onnx-graph.js";
+import { loadCheckpoint } from "../model/checkpoint.js";
+import { asUsageError } from "./score.js";
 
 export const EXPORT_USAGE = `taorl export verl --out DIR [--task-count 4096] [--seed 0] [--benchmarks all|none|NAME,NAME]
   writes verl RL-dataset parquet files (prompt as chat messages, data_source, ability, reward_model,
   extra_info with split, index, tool_prelude and answer-check options, agent_name taorl_tir):
   task_train.parquet (--task-count rows), task_test.parquet and task_ood.parquet (an eighth as many),
   and <benchmark>.parquet for each benchmark found in ../shared/benchmarks/ (or $TAORL_BENCHMARKS)`;
+
+export const EXPORT_ONNX_USAGE = `taorl export onnx --model DIR --out FILE.onnx [--kind score|decode] [--max-positions N] [--ort-ops]
+  writes the model folder's policy as one .onnx file with the weights as initializers:
+  score (default): input_ids, targets [B,S] int64, temperature [1] → logits [B,S,V], logp and entropy [B,S];
+  decode: input_ids, position_ids [B,S], key_mask [B,P+S], temperature, past_key_l / past_value_l
+  [P,B,KV,dh] → logprobs [B,V] and entropy [B] of the last position, new_key_l / new_value_l [S,B,KV,dh].
+  Standard opset-17 ops only; --ort-ops uses onnxruntime's RMSNorm and rotary ops instead (faster there,
+  what taorl's own engine runs). --max-positions: longest sequence the graph accepts (default: the
+  config's max_position_embeddings, at most 4096)`;
+
+/** `taorl export onnx`: returns the file written. */
+export async function runExportOnnx(argv: readonly string[], io: { stdout: (s: string) => void }): Promise<string> {
+  const { opts, rest } = parseArgs(argv, { values: ["model", "out", "kind", "max-positions"], flags: ["ort-ops"] });
+  if (rest[0] !== "onnx" || rest.length !== 1) throw new UsageError(`expected "export onnx"\n${EXPORT_ONNX_USAGE}`);
+  if (!opts.model || !opts.out) throw new UsageError(`--model DIR and --out FILE are required\n${EXPORT_ONNX_USAGE}`);
+  const kind = opts.kind ?? "score";
+  if (kind !== "score" && kind !== "decode") throw new UsageError(`--kind: expected score or decode, got ${JSON.stringify(kind)}`);
+  const { config, weights } = await loadCheckpoint(opts.model).catch(asUsageError);
+  const maxPositions = opts["max-positions"] === undefined ? Math.min(config.maxPositionEmbeddings, 4096) : Number(opts["max-positions"]);
+  if (!Number.isInteger(maxPositions) || maxPositions < 1 || maxPositions > 65536) throw new UsageError(`--max-positions: expected an integer in 1-65536, got ${opts["max-positions"]}`);
+  const bytes = exportOnnx(config, weights, kind, maxPositions, !opts["ort-ops"]);
+  const tmp = `${opts.out}.tmp-${process.pid}`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, opts.out);
+  io.stdout(`${opts.out}: ${kind} graph of ${opts.model} (${config.modelType}, ${config.numLayers} layers, ${maxPositions} positions, ${opts["ort-ops"] ? "onnxruntime ops" : "standard ops"}), ${(bytes.length / 1048576).toFixed(1)} MiB\n`);
+  return opts.out;
+}
 
 export const AGENT_NAME = "taorl_tir";
 

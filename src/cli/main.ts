@@ -14,7 +14,7 @@ import { runStart } from "./start.js";
 import { PRETRAIN_USAGE, runPretrain } from "./pretrain.js";
 import { SCORE_USAGE, runScore } from "./score.js";
 import { GENERATE_USAGE, runGenerate } from "./generate.js";
-import { EXPORT_USAGE, runExport } from "./export.js";
+import { EXPORT_ONNX_USAGE, EXPORT_USAGE, runExport, runExportOnnx } from "./export.js";
 
 const USAGE = `taorl: TAO-RL for tool-using LLM policies, in WebAssembly
 
@@ -28,6 +28,7 @@ usage:
   taorl score --model DIR --in tokens.jsonl [--out scores.jsonl]
   taorl report RUN [RUN ...] [--out DIR]
   taorl export verl --out DIR [--task-count N] [--seed S] [--benchmarks all|none|NAMES]
+  taorl export onnx --model DIR --out FILE.onnx [--kind score|decode] [--ort-ops]
   taorl ablation [--presets ...] [--seeds 0,1,2] [--steps N]
   taorl help [command]
   taorl --version
@@ -48,7 +49,9 @@ ${GENERATE_USAGE}
 
 ${SCORE_USAGE}
 
-${EXPORT_USAGE}`;
+${EXPORT_USAGE}
+
+${EXPORT_ONNX_USAGE}`;
 
 /** The package root: two levels above dist/node/cli.mjs, or above src/cli/ when run from source. */
 function packageRoot(): string {
@@ -87,6 +90,7 @@ export function main(argv: readonly string[]): number {
         runReport(rest, io);
         return 0;
       case "export":
+        if (rest[0] === "onnx") return background(cmd, runExportOnnx(rest, io));
         runExport(rest, io);
         return 0;
       case "pretrain":

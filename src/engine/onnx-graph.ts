@@ -13,7 +13,8 @@
 //   and feeds a prefix of one growing buffer: no run copies the whole cache out of the runtime, and no
 //   caller copies it to append. Prefill is the same graph with an empty past [0,B,KV,dh].
 // Weights are graph inputs named by their HF names (fed after every update, no session rebuild), or
-// initializers for a standalone .onnx file.
+// initializers for a standalone .onnx file. `portable` graphs (what exportOnnx writes by default) use
+// standard opset-17 nodes for RMSNorm and rotary positions instead, so any ONNX runtime loads them.
 import onnxProto from "onnx-proto";
 import { parameterSpecs, ropeTables, type ArchConfig, type Weights } from "../model/config.js";
 import { EMBED, toEngineLayout, transpose2d } from "./layout.js";
@@ -111,6 +112,12 @@ export interface GraphOptions {
   weights?: Weights;
   /** Rows of the rotary and causal tables: the longest sequence (past + new) the graph accepts. */
   maxPositions?: number;
+  /**
+   * Standard ONNX ops only (opset 17): RMSNorm and rotary positions as plain nodes instead of onnxruntime's
+   * SimplifiedLayerNormalization / SkipSimplifiedLayerNormalization / RotaryEmbedding, so any ONNX runtime
+   * loads the model. The engines use the faster onnxruntime ops; `exportOnnx` writes the portable form.
+   */
+  portable?: boolean;
 }
 
 /** The graphs' weight tensors, in order, with their shapes in the engine layout. */
@@ -157,14 +164,18 @@ export function buildGraph(cfg: ArchConfig, opts: GraphOptions): Uint8Array {
       }))
     : [];
 
+  const portable = opts.portable ?? false;
   const rope = ropeTables(cfg, maxPos);
-  // RotaryEmbedding's caches [maxPos, dh/2] (ropeTables repeats each half).
+  // RotaryEmbedding's caches [maxPos, dh/2] (ropeTables repeats each half); the portable form uses the
+  // full tables [maxPos, dh].
   const cosHalf = new Float32Array(maxPos * half), sinHalf = new Float32Array(maxPos * half);
   for (let p = 0; p < maxPos; p++) {
     cosHalf.set(rope.cos.subarray(p * dh, p * dh + half), p * half);
     sinHalf.set(rope.sin.subarray(p * dh, p * dh + half), p * half);
   }
-  const cosT = g.constF(cosHalf, [maxPos, half]), sinT = g.constF(sinHalf, [maxPos, half]);
+  const [cosT, sinT] = portable
+    ? [g.constF(rope.cos, [maxPos, dh]), g.constF(rope.sin, [maxPos, dh])]
+    : [g.constF(cosHalf, [maxPos, half]), g.constF(sinHalf, [maxPos, half])];
   const causalData = new Float32Array(maxPos * maxPos);
   for (let r = 0; r < maxPos; r++) for (let c = r + 1; c < maxPos; c++) causalData[r * maxPos + c] = GRAPH_MASK_VALUE;
   const causalT = g.constF(causalData, [maxPos, maxPos]);
@@ -182,9 +193,18 @@ export function buildGraph(cfg: ArchConfig, opts: GraphOptions): Uint8Array {
   if (decode) mask = g.op("Add", [mask, g.op("Unsqueeze", [keyMask, g.constI([1, 2])])]); // [B,1,rep*S,T]
 
   const epsilon = { f: cfg.rmsNormEps };
-  const rmsNorm = (x: string, w: string): string => g.op("SimplifiedLayerNormalization", [x, w], { axis: { i: -1 }, epsilon });
+  const rmsNorm = (x: string, w: string): string => {
+    if (!portable) return g.op("SimplifiedLayerNormalization", [x, w], { axis: { i: -1 }, epsilon });
+    const ms = g.op("ReduceMean", [g.op("Mul", [x, x])], { axes: { ints: [-1] }, keepdims: { i: 1 } });
+    const r = g.op("Reciprocal", [g.op("Sqrt", [g.op("Add", [ms, g.constF([cfg.rmsNormEps], [1])])])]);
+    return g.op("Mul", [g.op("Mul", [x, r]), w]);
+  };
   /** The residual sum x + y and its RMS norm: [normed, sum]. */
   const addNorm = (x: string, y: string, w: string): [string, string] => {
+    if (portable) {
+      const sum = g.op("Add", [x, y]);
+      return [rmsNorm(sum, w), sum];
+    }
     const [normed, , , sum] = g.opN("SkipSimplifiedLayerNormalization", [x, y, w], { epsilon }, [g.value(), "", "", g.value()], MS);
     return [normed, sum];
   };
@@ -195,8 +215,18 @@ export function buildGraph(cfg: ArchConfig, opts: GraphOptions): Uint8Array {
   const heads = (x: string, n: number): string => g.op("Transpose", [g.op("Reshape", [x, g.constI([0, 0, n, dh])])], { perm: { ints: [0, 2, 1, 3] } });
   // Rotary positions on [B,S,n*dh], HF's rotate-half form (interleaved 0); the score graph's rows all
   // start at position 0 (a [1] position_ids is that offset).
-  const rotate = (x: string, n: number): string =>
-    g.opN("RotaryEmbedding", [x, decode ? positions : i0, cosT, sinT], { num_heads: { i: n }, interleaved: { i: 0 } }, [g.value()], MS)[0];
+  // The portable form: x·cos + rotate_half(x)·sin on [B,S,n,dh], the tables gathered at the positions
+  // ([B,S,1,dh] in decode) or sliced to 0..S-1 ([S,1,dh] when scoring).
+  const cos4 = portable ? (decode ? g.op("Unsqueeze", [g.op("Gather", [cosT, positions]), g.constI([2])]) : g.op("Unsqueeze", [g.op("Slice", [cosT, i0, S, i0]), i1])) : "";
+  const sin4 = portable ? (decode ? g.op("Unsqueeze", [g.op("Gather", [sinT, positions]), g.constI([2])]) : g.op("Unsqueeze", [g.op("Slice", [sinT, i0, S, i0]), i1])) : "";
+  const rotate = (x: string, n: number): string => {
+    if (!portable) return g.opN("RotaryEmbedding", [x, decode ? positions : i0, cosT, sinT], { num_heads: { i: n }, interleaved: { i: 0 } }, [g.value()], MS)[0];
+    const x4 = g.op("Reshape", [x, g.constI([0, 0, n, dh])]);
+    const x1 = g.op("Slice", [x4, g.constI([0]), g.constI([half]), g.constI([3])]);
+    const x2 = g.op("Slice", [x4, g.constI([half]), g.constI([dh]), g.constI([3])]);
+    const rot = g.op("Add", [g.op("Mul", [x4, cos4]), g.op("Mul", [g.op("Concat", [g.op("Neg", [x2]), x1], { axis: { i: 3 } }), sin4])]);
+    return g.op("Reshape", [rot, g.constI([0, 0, n * dh])]);
+  };
   const scale = g.constF([1 / Math.sqrt(dh)], [1]);
 
   let x = g.op("Gather", [EMBED, ids]); // [B,S,D]
@@ -246,7 +276,10 @@ export function buildGraph(cfg: ArchConfig, opts: GraphOptions): Uint8Array {
   return g.toBytes(`taorl_${cfg.modelType}_${opts.kind}`);
 }
 
-/** A standalone .onnx model (weights as initializers) of the given graph kind, for other runtimes. */
-export function exportOnnx(cfg: ArchConfig, weights: Weights, kind: GraphOptions["kind"] = "score", maxPositions?: number): Uint8Array {
-  return buildGraph(cfg, { kind, weights, maxPositions });
+/**
+ * A standalone .onnx model (weights as initializers) of the given graph kind, for other runtimes: standard
+ * ops only unless `portable` is false (then onnxruntime's own RMSNorm and rotary ops, as the engines run).
+ */
+export function exportOnnx(cfg: ArchConfig, weights: Weights, kind: GraphOptions["kind"] = "score", maxPositions?: number, portable = true): Uint8Array {
+  return buildGraph(cfg, { kind, weights, maxPositions, portable });
 }

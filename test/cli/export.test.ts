@@ -7,7 +7,9 @@ import { benchmarksAvailable, loadBenchmark } from "../../src/agent/benchmarks.j
 import { answersEqual } from "../../src/agent/answer.js";
 import { generateTasks, taskProblem } from "../../src/agent/tasks.js";
 import { UsageError } from "../../src/cli/args.js";
-import { runExport } from "../../src/cli/export.js";
+import { runExport, runExportOnnx } from "../../src/cli/export.js";
+import { TfjsWasmEngine } from "../../src/engine/tfjs-wasm.js";
+import { loadCheckpoint } from "../../src/model/checkpoint.js";
 
 const dir = mkdtempSync(join(tmpdir(), "taorl-export-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,5 +56,41 @@ describe("taorl export verl", () => {
     expect(() => runExport(["verl"], { stdout: () => {} })).toThrow(UsageError);
     expect(() => runExport(["hf", "--out", dir], { stdout: () => {} })).toThrow(UsageError);
     expect(() => runExport(["verl", "--out", dir, "--benchmarks", "nope"], { stdout: () => {} })).toThrow(/unknown/);
+  });
+});
+
+describe("taorl export onnx", () => {
+  const model = join(process.cwd(), "models", "default");
+
+  it("writes the embedded policy as a standalone .onnx that a fresh onnxruntime session runs like tfjs", async () => {
+    const out = join(dir, "default.onnx");
+    await runExportOnnx(["onnx", "--model", model, "--out", out, "--max-positions", "64"], { stdout: () => {} });
+    const bytes = readFileSync(out);
+    expect(bytes.toString("latin1")).not.toContain("com.microsoft");
+    const ort = await import("onnxruntime-web");
+    const session = await ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ["wasm"] });
+    expect([...session.inputNames].sort()).toEqual(["input_ids", "targets", "temperature"]);
+    const B = 1, T = 12;
+    const tokens = Int32Array.from({ length: T }, (_, i) => (i * 37 + 5) % 600);
+    const res = await session.run({
+      input_ids: new ort.Tensor("int64", BigInt64Array.from(tokens, BigInt), [B, T]),
+      targets: new ort.Tensor("int64", new BigInt64Array(B * T), [B, T]),
+      temperature: new ort.Tensor("float32", Float32Array.of(1), [1]),
+    }, ["logits"]);
+    const { config, weights } = await loadCheckpoint(model);
+    const tj = await TfjsWasmEngine.create(config, { weights });
+    const want = await tj.forwardLogits({ B, T, tokens });
+    tj.dispose();
+    await session.release();
+    const got = res.logits.data as Float32Array;
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it("rejects a bad kind, a missing folder and missing flags with clear errors", async () => {
+    await expect(runExportOnnx(["onnx", "--model", model, "--out", join(dir, "x.onnx"), "--kind", "train"], { stdout: () => {} })).rejects.toThrow(/--kind: expected score or decode/);
+    await expect(runExportOnnx(["onnx", "--out", join(dir, "x.onnx")], { stdout: () => {} })).rejects.toThrow(UsageError);
+    await expect(runExportOnnx(["onnx", "--model", join(dir, "nope"), "--out", join(dir, "x.onnx")], { stdout: () => {} })).rejects.toThrow(/nope: no such model folder/);
   });
 });

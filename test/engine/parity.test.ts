@@ -64,4 +64,43 @@ describe("standalone .onnx export", () => {
     tj.dispose();
     await session.release();
   });
+
+  it("uses standard ONNX ops only (no onnxruntime contrib op), in the score and the decode graph", async () => {
+    const { exportOnnx } = await import("../../src/engine/onnx-graph.js");
+    const cfg = tinyConfig(TINY_VARIANTS[2][1]);
+    for (const kind of ["score", "decode"] as const) {
+      const text = Buffer.from(exportOnnx(cfg, randomWeights(cfg, 5), kind, 32)).toString("latin1");
+      for (const op of ["com.microsoft", "SimplifiedLayerNormalization", "RotaryEmbedding"]) expect(text.includes(op), `${kind}: ${op}`).toBe(false);
+      // the engines' own graphs do use them
+      expect(Buffer.from(exportOnnx(cfg, randomWeights(cfg, 5), kind, 32, false)).toString("latin1")).toContain("RotaryEmbedding");
+    }
+  });
+
+  it("decodes like the engines' graph: the portable decode graph gives the same log-probs at offset positions", async () => {
+    const ort = await import("onnxruntime-web");
+    const { exportOnnx } = await import("../../src/engine/onnx-graph.js");
+    const cfg = tinyConfig(TINY_VARIANTS[2][1]);
+    const weights = randomWeights(cfg, 6);
+    const B = 2, P = 3, S = 2, { numKvHeads: KV, headDim: dh } = cfg;
+    const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 7919 + i * 1.7) * 0.5);
+    const feeds: Record<string, InstanceType<typeof ort.Tensor>> = {
+      input_ids: new ort.Tensor("int64", BigInt64Array.from([5n, 9n, 11n, 2n]), [B, S]),
+      position_ids: new ort.Tensor("int64", BigInt64Array.from([3n, 4n, 1n, 2n]), [B, S]),
+      key_mask: new ort.Tensor("float32", new Float32Array(B * (P + S)), [B, P + S]),
+      temperature: new ort.Tensor("float32", Float32Array.of(0.8), [1]),
+    };
+    for (let l = 0; l < cfg.numLayers; l++) {
+      feeds[`past_key_${l}`] = new ort.Tensor("float32", rand(P * B * KV * dh, 2 * l + 1), [P, B, KV, dh]);
+      feeds[`past_value_${l}`] = new ort.Tensor("float32", rand(P * B * KV * dh, 2 * l + 2), [P, B, KV, dh]);
+    }
+    const outs = [];
+    for (const portable of [true, false]) {
+      const session = await ort.InferenceSession.create(exportOnnx(cfg, weights, "decode", 32, portable), { executionProviders: ["wasm"] });
+      outs.push(await session.run(feeds));
+      await session.release();
+    }
+    for (const name of ["logprobs", "entropy", "new_key_0", "new_value_1"]) {
+      expect(maxAbs(outs[0][name].data as Float32Array, outs[1][name].data as Float32Array), name).toBeLessThan(1e-5);
+    }
+  });
 });
