@@ -22,7 +22,7 @@ from uuid import uuid4
 from .sandbox_client import SandboxClient, classify_outcome, first_code_block, format_observation, turn_kind
 from .reward import extract_boxed
 
-VERL_PIN = "volcengine/verl@b178a3cd56f58b2d502255daba591e92833930a7"
+from . import VERL_PIN
 try:
     from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopMetrics, AgentLoopOutput, register
 except ImportError as e:  # pragma: no cover - verl is absent where taorl is developed

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import socket
 
-VERL_PIN = "volcengine/verl@b178a3cd56f58b2d502255daba591e92833930a7"
+from . import VERL_PIN
 try:
     import hydra
     import ray

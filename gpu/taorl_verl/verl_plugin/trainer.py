@@ -41,7 +41,7 @@ from ..refill import mix_seed
 from .batch import (REFILL_SALT, check_verl_config, minibatch_index, options_from_config, select_rows,
                     shape_advantages, tool_fields)
 
-VERL_PIN = "volcengine/verl@b178a3cd56f58b2d502255daba591e92833930a7"
+from . import VERL_PIN
 try:
     import numpy as np
     import torch
