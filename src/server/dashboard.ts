@@ -36,6 +36,8 @@ button:disabled { opacity: .5; cursor: default; }
 .msg.error { color: var(--bad); }
 table { width: 100%; border-collapse: collapse; font-size: 12px; }
 th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+td.files { white-space: normal; }
+td.files button { margin: 1px 0; }
 tbody tr { cursor: pointer; }
 tbody tr:hover { background: #eef3fd; }
 tbody tr.selected { background: #dfe9fc; }
@@ -216,7 +218,7 @@ async function loadCheckpoints() {
     for (const c of checkpoints.slice().reverse()) {
       const tr = el("tr");
       tr.append(el("td", c.job), el("td", c.step), el("td", new Date(c.saved_at).toLocaleTimeString()));
-      const files = el("td");
+      const files = el("td", undefined, "files");
       for (const f of c.files) {
         const b = el("button", f.name, "secondary small");
         b.type = "button";
