@@ -14,10 +14,14 @@ CLI = ROOT / "dist/node/cli.mjs"
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     if shutil.which("node") is None or not CLI.exists():
         pytest.skip("SKIPPED: needs node and dist/node/cli.mjs (npm run build)")
-    p = subprocess.Popen(["node", str(CLI), "serve", "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # a jobs folder and (absent) model of its own: only the sandbox is needed, and a running `npm start`
+    # keeps the repository's runs/jobs
+    tmp = tmp_path_factory.mktemp("taorl-serve")
+    p = subprocess.Popen(["node", str(CLI), "serve", "--port", "0", "--jobs", str(tmp / "jobs"), "--model", str(tmp / "no-model")],
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = p.stdout.readline()
         m = re.search(r"serving on (http://\S+)", line)

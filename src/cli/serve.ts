@@ -1,11 +1,12 @@
 // `taorl serve`: the HTTP API on Node. Flags win over environment variables.
+import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { SandboxPool } from "../sandbox/node.js";
 import { startNodeServer } from "../server/node.js";
 import { UsageError, parseArgs } from "./args.js";
 import { JobQueue, JobsDirInUseError, PolicyGenerator, policyUnavailable } from "./serve-deps.js";
 
-export const SERVE_USAGE = `taorl serve [--port 8787] [--host 127.0.0.1] [--model models/default] [--jobs runs/jobs]
+export const SERVE_USAGE = `taorl serve [--port 8787] [--host 127.0.0.1] [--model models/default] [--jobs runs/jobs] [--workers 2] [--python-workers 1]
 
   Serves a dashboard page at GET / (jobs, live curves, sandbox) and the HTTP API: GET /health,
   GET /v1/info, POST /v1/tao/shape, POST /v1/sandbox/run, POST /run_code,
@@ -15,12 +16,14 @@ export const SERVE_USAGE = `taorl serve [--port 8787] [--host 127.0.0.1] [--mode
   --model: a Hugging Face model folder (without a config.json there, generation and job routes answer
   501). --jobs: where jobs live (<id>/job.json, events.jsonl, run/); a restarted server lists them and
   resumes the training job that was running from its checkpoint. Ctrl-C / SIGTERM checkpoints a running
-  training job, then exits.
-  Environment: TAORL_PORT, TAORL_HOST, TAORL_API_TOKEN (when set, /v1 routes need
-  "Authorization: Bearer <token>"), TAORL_MAX_BODY_BYTES.`;
+  training job, then exits. --workers: JavaScript sandbox worker threads (default: min(2, cores));
+  --python-workers: Pyodide processes (default 1; ~100 MB each), each with a warm spare.
+  Environment (flags win): TAORL_PORT, TAORL_HOST, TAORL_MODEL, TAORL_JOBS, TAORL_WORKERS,
+  TAORL_PYTHON_WORKERS, TAORL_API_TOKEN (when set, /v1 routes need "Authorization: Bearer <token>";
+  environment only, so it never shows in a process list), TAORL_MAX_BODY_BYTES.`;
 
 export async function runServe(argv: readonly string[], version: string, io: { stdout: (s: string) => void; stderr?: (s: string) => void }, root: string): Promise<void> {
-  const { opts, rest } = parseArgs(argv, { values: ["port", "host", "model", "jobs"], flags: [] });
+  const { opts, rest } = parseArgs(argv, { values: ["port", "host", "model", "jobs", "workers", "python-workers"], flags: [] });
   if (rest.length > 0) throw new UsageError(`unexpected argument ${rest[0]}`);
   const port = Number(opts.port ?? process.env.TAORL_PORT ?? 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: expected 0-65535, got ${opts.port ?? process.env.TAORL_PORT}`);
@@ -28,10 +31,18 @@ export async function runServe(argv: readonly string[], version: string, io: { s
   const maxBody = process.env.TAORL_MAX_BODY_BYTES ? Number(process.env.TAORL_MAX_BODY_BYTES) : undefined;
   if (maxBody !== undefined && !(Number.isSafeInteger(maxBody) && maxBody > 0)) throw new UsageError(`TAORL_MAX_BODY_BYTES: expected a positive integer`);
   const token = process.env.TAORL_API_TOKEN || undefined;
-  const model = resolve(opts.model ?? join(root, "models", "default"));
-  const jobsDir = resolve(opts.jobs ?? join(root, "runs", "jobs"));
+  const model = resolve(opts.model ?? (process.env.TAORL_MODEL || join(root, "models", "default")));
+  const jobsDir = resolve(opts.jobs ?? (process.env.TAORL_JOBS || join(root, "runs", "jobs")));
+  const count = (flag: string, env: string, fallback: number, max: number): number => {
+    const raw = opts[flag] ?? process.env[env];
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${flag} (${env}): expected an integer in 1-${max}, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+  const workers = { javascript: count("workers", "TAORL_WORKERS", Math.min(2, availableParallelism()), 64), python: count("python-workers", "TAORL_PYTHON_WORKERS", 1, 16) };
 
-  const pool = new SandboxPool({ javascriptWorkers: 1 });
+  const pool = new SandboxPool({ javascriptWorkers: workers.javascript, pythonWorkers: workers.python });
   const runTool = pool.run.bind(pool);
   const unavailable = policyUnavailable(model);
   const generator = unavailable ? undefined : new PolicyGenerator(model, runTool);
@@ -46,7 +57,7 @@ export async function runServe(argv: readonly string[], version: string, io: { s
   let server: Awaited<ReturnType<typeof startNodeServer>>;
   try {
     server = await startNodeServer(
-      { version, token, maxBodyBytes: maxBody, tools: pool, generator, jobs, policyUnavailable: unavailable, info: () => ({ model, jobs: jobsDir }) },
+      { version, token, maxBodyBytes: maxBody, tools: pool, generator, jobs, policyUnavailable: unavailable, info: () => ({ model, jobs: jobsDir, sandbox_workers: workers }) },
       port, host,
     );
   } catch (e) {

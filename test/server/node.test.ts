@@ -1,6 +1,9 @@
 // `taorl serve` over a real loopback socket: the bundled CLI, started on a free port.
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -8,8 +11,11 @@ const cli = fileURLToPath(new URL("../../dist/node/cli.mjs", import.meta.url));
 let proc: ChildProcess;
 let base = "";
 
+const jobsDir = mkdtempSync(join(tmpdir(), "taorl-node-jobs-"));
+
 beforeAll(async () => {
-  proc = spawn(process.execPath, [cli, "serve", "--port", "0"], { env: { ...process.env, TAORL_API_TOKEN: "t0k" } });
+  // settings from the environment: token, jobs folder (its own, so a running `npm start` does not hold it), workers
+  proc = spawn(process.execPath, [cli, "serve", "--port", "0"], { env: { ...process.env, TAORL_API_TOKEN: "t0k", TAORL_JOBS: jobsDir, TAORL_WORKERS: "3" } });
   base = await new Promise<string>((resolve, reject) => {
     let out = "";
     proc.stdout!.on("data", (d) => {
@@ -20,7 +26,11 @@ beforeAll(async () => {
     proc.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
   });
 });
-afterAll(() => { proc.kill("SIGTERM"); });
+afterAll(async () => {
+  proc.kill("SIGTERM");
+  await new Promise((r) => (proc.exitCode === null ? proc.once("exit", r) : r(null)));
+  rmSync(jobsDir, { recursive: true, force: true });
+});
 
 /** A raw request, so the test controls Content-Length and chunking. */
 function raw(path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
@@ -36,6 +46,23 @@ function raw(path: string, body: string, headers: Record<string, string>): Promi
 }
 
 describe("taorl serve", () => {
+  it("takes its settings from the environment (jobs folder, sandbox workers) and rejects bad ones", async () => {
+    const info = await (await fetch(`${base}/v1/info`, { headers: { authorization: "Bearer t0k" } })).json();
+    expect(info.jobs).toBe(jobsDir);
+    expect(info.sandbox_workers).toEqual({ javascript: 3, python: 1 });
+    for (const [args, env, message] of [
+      [["--workers", "0"], {}, /--workers \(TAORL_WORKERS\): expected an integer in 1-64, got "0"/],
+      [[], { TAORL_PYTHON_WORKERS: "two" }, /--python-workers \(TAORL_PYTHON_WORKERS\): expected an integer in 1-16, got "two"/],
+    ] as Array<[string[], Record<string, string>, RegExp]>) {
+      const bad = spawn(process.execPath, [cli, "serve", "--port", "0", "--jobs", jobsDir, ...args], { env: { ...process.env, ...env } });
+      let err = "";
+      bad.stderr!.on("data", (d) => (err += d));
+      const code = await new Promise((r) => bad.on("exit", r));
+      expect(code).toBe(2);
+      expect(err).toMatch(message);
+    }
+  });
+
   it("prints its URL on loopback and answers /health without a token", async () => {
     expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: "ok" });
