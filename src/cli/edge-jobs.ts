@@ -36,8 +36,8 @@ interface Entry {
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(["completed", "failed", "cancelled", "interrupted"]);
 
-const proceduralTasks = (seed: number, count: number, level?: number): RolloutProblem[] =>
-  generateTasks(seed, "test", count, level === undefined ? undefined : Math.min(MAX_LEVEL, level)).map(taskProblem);
+const procedural = (seed: number, split: "test" | "ood", count: number, level?: number): RolloutProblem[] =>
+  generateTasks(seed, split, count, level === undefined ? undefined : Math.min(MAX_LEVEL, level)).map(taskProblem);
 
 function jobId(kind: string, now: Date): string {
   const r = crypto.getRandomValues(new Uint8Array(3));
@@ -51,6 +51,7 @@ export class InRequestJobs implements JobRunner {
 
   async start(spec: JobSpec): Promise<JobInfo> {
     if (spec.kind !== "evaluate") throw new HttpProblem(501, TRAINING_ON_THE_EDGE);
+    if (spec.benchmark) throw new HttpProblem(501, "benchmark files are not bundled with the edge worker: evaluate benchmarks on Node (taorl serve), or the task family here");
     const maxRollouts = this.o.maxRollouts ?? 128;
     if (spec.problems * spec.k > maxRollouts) {
       throw new HttpProblem(400, "too many rollouts for one request on the edge", [
@@ -59,7 +60,8 @@ export class InRequestJobs implements JobRunner {
     }
     this.o.gate.enter("an evaluation");
     try {
-      const problems = (this.o.evalTasks ?? proceduralTasks)(spec.seed, spec.problems, spec.level);
+      const split = spec.split ?? "test";
+      const problems = split === "test" && this.o.evalTasks ? this.o.evalTasks(spec.seed, spec.problems, spec.level) : procedural(spec.seed, split, spec.problems, spec.level);
       const policy = await this.o.policy();
       checkFits(spec, problems, policy);
       const now = new Date();

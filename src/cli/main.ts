@@ -14,6 +14,7 @@ import { runStart } from "./start.js";
 import { PRETRAIN_USAGE, runPretrain } from "./pretrain.js";
 import { SCORE_USAGE, runScore } from "./score.js";
 import { GENERATE_USAGE, runGenerate } from "./generate.js";
+import { EVALUATE_USAGE, runEvaluateCli } from "./evaluate.js";
 import { EXPORT_ONNX_USAGE, EXPORT_USAGE, runExport, runExportOnnx } from "./export.js";
 
 const USAGE = `taorl: TAO-RL for tool-using LLM policies, in WebAssembly
@@ -26,6 +27,7 @@ usage:
   taorl pretrain [--out models/default] [--seed N] [--steps N]
   taorl generate --model DIR --prompt TEXT [--max-new-tokens 64] [--chat]
   taorl score --model DIR --in tokens.jsonl [--out scores.jsonl]
+  taorl evaluate [--model DIR] [--split test|ood | --benchmark NAME] [--problems 32] [--k 4] [--out F]
   taorl report RUN [RUN ...] [--out DIR]
   taorl export verl --out DIR [--task-count N] [--seed S] [--benchmarks all|none|NAMES]
   taorl export onnx --model DIR --out FILE.onnx [--kind score|decode] [--ort-ops]
@@ -48,6 +50,8 @@ ${PRETRAIN_USAGE}
 ${GENERATE_USAGE}
 
 ${SCORE_USAGE}
+
+${EVALUATE_USAGE}
 
 ${EXPORT_USAGE}
 
@@ -101,6 +105,8 @@ export function main(argv: readonly string[]): number {
         return background(cmd, runTrain(rest, tio, packageRoot()));
       case "score":
         return background(cmd, runScore(rest, io));
+      case "evaluate":
+        return background(cmd, runEvaluateCli(rest, tio, packageRoot()));
       case "generate":
         return background(cmd, runGenerate(rest, io));
       case "serve":

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { PRESETS, resolveOptim, resolveRollout, resolveTaoRl } from "../config.js";
 import type { RolloutProblem } from "../agent/rollout.js";
-import { generateTasks, LevelSampler, MAX_LEVEL, taskProblem } from "../agent/tasks.js";
+import { LevelSampler } from "../agent/tasks.js";
 import { OrtWebEngine } from "../engine/ort-web.js";
 import { loadModelFolder, loadTokenizer } from "../model/checkpoint.js";
 import { parseHfConfig } from "../model/config.js";
@@ -21,6 +21,7 @@ import {
   type JobEvent, type JobInfo, type JobRunner, type JobSpec, type JobStatus, type TrainRequest,
 } from "../server/policy-api.js";
 import { evaluate } from "../trainer/evaluate.js";
+import { BenchmarksMissingError, evaluationProblems } from "./eval-problems.js";
 import { taskFamily, type TaskSource, type TrainSettings } from "../trainer/loop.js";
 import { CHECKPOINT_DIR, STATE_FILE, runTraining } from "../trainer/run.js";
 import { EngineGenerator, positionsOf, promptTokens, type LoadedPolicy, type RunTool } from "./generator.js";
@@ -76,8 +77,7 @@ const JOB_FILE = "job.json";
 const EVENTS_FILE = "events.jsonl";
 
 /** The procedural family's test split, as taorl train evaluates it (question hint and the `q` tool prelude). */
-const proceduralTasks = (seed: number, count: number, level?: number): RolloutProblem[] =>
-  generateTasks(seed, "test", count, level === undefined ? undefined : Math.min(MAX_LEVEL, level)).map(taskProblem);
+const proceduralTasks = (seed: number, count: number, level?: number): RolloutProblem[] => evaluationProblems({ seed, problems: count, level });
 
 const LOCK_FILE = ".lock";
 
@@ -349,6 +349,17 @@ export class JobQueue implements JobRunner {
     return (this.o.evalTasks ?? proceduralTasks)(seed, count, level);
   }
 
+  /** An evaluation job's problems: the task family's split (evalTasks stands in for its test split), or a benchmark. */
+  private problemsFor(spec: EvaluateRequest): RolloutProblem[] {
+    if (!spec.benchmark && (spec.split ?? "test") === "test") return this.evalProblems(spec.seed, spec.problems, spec.level);
+    try {
+      return evaluationProblems(spec);
+    } catch (e) {
+      if (e instanceof BenchmarksMissingError) throw new HttpProblem(501, `this server has no benchmark files: ${e.message}`);
+      throw e;
+    }
+  }
+
   private facts(): Promise<{ tokenizer: TextTokenizer; maxPositions: number }> {
     this.modelFacts ??= (async () => {
       const cfg = parseHfConfig(JSON.parse(readFileSync(join(this.o.model, "config.json"), "utf8")));
@@ -373,7 +384,7 @@ export class JobQueue implements JobRunner {
       }
     };
     if (spec.kind === "evaluate") {
-      check(this.evalProblems(spec.seed, spec.problems, spec.level), spec.rollout, "rollout.max_response_tokens", "evaluation");
+      check(this.problemsFor(spec), spec.rollout, "rollout.max_response_tokens", "evaluation");
       return;
     }
     const field = "config.rollout.max_response_tokens";
@@ -417,7 +428,7 @@ export class JobQueue implements JobRunner {
     const { config, weights, tokenizer } = await loadModelFolder(this.o.model);
     const engine = await OrtWebEngine.create(config, { weights, maxPositions: positionsOf(config.maxPositionEmbeddings), weightsMode: "initializers" });
     try {
-      const problems = this.evalProblems(spec.seed, spec.problems, spec.level);
+      const problems = this.problemsFor(spec);
       const res = await evaluate({ engine, tokenizer, runTool: this.o.runTool }, problems, resolveRollout(spec.rollout ?? {}), spec.seed, spec.k);
       e.info.progress = { step: 1, steps: 1 };
       this.emit(e, "eval", res);

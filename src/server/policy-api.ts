@@ -3,6 +3,7 @@
 // without them the routes answer 501.
 import { z } from "zod";
 import { PRESETS, optimSchema, rolloutSchema, taoRlSchema } from "../config.js";
+import { BENCHMARK_NAMES, type BenchmarkName } from "../agent/benchmark-records.js";
 
 
 const seedSchema = z.number().int().min(0).max(2 ** 31 - 1);
@@ -77,13 +78,19 @@ export type TrainRequest = Omit<z.output<typeof trainRequestSchema>, "config"> &
 export const evaluateRequestSchema = z
   .object({
     model: z.literal("default").optional().describe("only the server's policy (--model) for now"),
-    problems: z.number().int().min(1).max(256).default(32).describe("count of the procedural task family's test split"),
-    level: z.number().int().min(1).max(8).optional().describe("task level 1-8 (default: cycling through the levels)"),
+    problems: z.number().int().min(1).max(256).default(32).describe("how many problems: of the task family's split, or drawn (seeded) from the benchmark"),
+    split: z.enum(["test", "ood"]).default("test").describe("the procedural task family's held-out split: test, or ood (held-out templates)"),
+    benchmark: z.enum(BENCHMARK_NAMES as [BenchmarkName, ...BenchmarkName[]]).optional().describe("a benchmark file of the server's benchmark folder instead of the task family"),
+    level: z.number().int().min(1).max(8).optional().describe("task level 1-8 (default: cycling through the levels); task family only"),
     k: z.number().int().min(1).max(16).default(4).describe("samples per problem (avg@k, pass@k)"),
     seed: seedSchema.default(0),
     rollout: rolloutSchema.optional().describe("rollout options (the eval_* ones apply)"),
   })
-  .strict();
+  .strict()
+  .superRefine((b, ctx) => {
+    if (b.benchmark && b.level !== undefined) ctx.addIssue({ code: "custom", path: ["level"], message: "levels belong to the task family; drop level, or benchmark" });
+    if (b.benchmark && b.split !== "test") ctx.addIssue({ code: "custom", path: ["split"], message: "split belongs to the task family; drop split, or benchmark" });
+  });
 /** `rollout` as sent (validated). */
 export type EvaluateRequest = Omit<z.output<typeof evaluateRequestSchema>, "rollout"> & { rollout?: z.input<typeof rolloutSchema> };
 

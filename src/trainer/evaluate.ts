@@ -20,11 +20,26 @@ export interface EvalResult {
   time_ms: number;
 }
 
+export interface EvaluateProgress {
+  /** Problems per rollout call (default: all at once). The results do not depend on it: every row's
+   * sampling stream is seeded by its problem's index. */
+  chunk?: number;
+  /** Called after each chunk with the problems done so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
 /** `deps`: an in-process engine, tokenizer and tool runner, or a rollout runner (rollout workers). */
-export async function evaluate(deps: RolloutDeps | RolloutRunner, problems: ReadonlyArray<RolloutProblem>, opts: RolloutOptions, seed: number, k = opts.eval_k): Promise<EvalResult> {
+export async function evaluate(deps: RolloutDeps | RolloutRunner, problems: ReadonlyArray<RolloutProblem>, opts: RolloutOptions, seed: number, k = opts.eval_k, progress: EvaluateProgress = {}): Promise<EvalResult> {
   const t0 = performance.now();
   const run: RolloutRunner = typeof deps === "function" ? deps : (req, o) => rollout(deps, req, o);
-  const { trajectories } = await run({ problems, n: k, runSeed: seed, step: 0, policyVersion: 0, mode: "eval" }, opts);
+  const chunk = Math.max(1, progress.chunk ?? problems.length);
+  const trajectories = [];
+  for (let first = 0; first < problems.length; first += chunk) {
+    const part = problems.slice(first, first + chunk);
+    const r = await run({ problems: part, n: k, runSeed: seed, step: 0, policyVersion: 0, mode: "eval", firstGroup: first }, opts);
+    trajectories.push(...r.trajectories);
+    progress.onProgress?.(first + part.length, problems.length);
+  }
   const tally = problems.map(() => ({ n: 0, c: 0 }));
   let calls = 0, valid = 0, voids = 0, trunc = 0, resp = 0, ent = 0, entN = 0, post = 0, postN = 0;
   for (const t of trajectories) {

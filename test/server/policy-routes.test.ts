@@ -138,7 +138,8 @@ describe("POST /v1/generate", () => {
       expect(res.status).toBe(400);
       expect((await res.json()).errors.map((e: { path: string }) => e.path)).toContain(path);
     }
-    for (const [body, path] of [[{ k: 17 }, "k"], [{ problems: 0 }, "problems"], [{ model: "other" }, "model"], [{ level: 9 }, "level"]] as const) {
+    for (const [body, path] of [[{ k: 17 }, "k"], [{ problems: 0 }, "problems"], [{ model: "other" }, "model"], [{ level: 9 }, "level"],
+      [{ split: "train" }, "split"], [{ benchmark: "nope" }, "benchmark"], [{ benchmark: "aime24", level: 2 }, "level"], [{ benchmark: "gsm8k_test", split: "ood" }, "split"]] as const) {
       const res = await post("/v1/evaluate", body);
       expect(res.status).toBe(400);
       expect((await res.json()).errors.map((e: { path: string }) => e.path)).toContain(path);

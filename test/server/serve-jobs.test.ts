@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { benchmarksAvailable } from "../../src/agent/benchmarks.js";
 import { loadModelFolder } from "../../src/model/checkpoint.js";
 import { makeToolPolicy, question } from "../trainer/tiny-policy.js";
 
@@ -74,6 +75,20 @@ describe("taorl serve --model --jobs", () => {
     expect(sse.filter((e) => e.event === "trajectory")).toHaveLength(18);
     expect(sse.at(-1)).toMatchObject({ event: "done", data: { trajectories: 18 } });
 
+    // evaluation on the task family's ood split, and on a benchmark file where the server has them
+    const evalRollout = { eval_max_turns: 2, max_turn_tokens: 24, max_response_tokens: 48 };
+    const evals: Array<[Record<string, unknown>, string]> = [[{ split: "ood", problems: 2, k: 1, rollout: evalRollout }, "ood"]];
+    if (benchmarksAvailable()) evals.push([{ benchmark: "gsm8k_test", problems: 2, k: 1, rollout: evalRollout }, "gsm8k"]);
+    const evalIds: string[] = [];
+    for (const [body] of evals) {
+      const r = await postJson(`${first.base}/v1/evaluate`, body);
+      expect(r.status).toBe(202);
+      const id = (await r.json()).id;
+      evalIds.push(id);
+      const end = await readUntil(await fetch(`${first.base}/v1/jobs/${id}/events`), (event, data) => event === "status" && data.status !== "running" && data.status !== "queued");
+      expect(end.at(-1)!.data).toMatchObject({ status: "completed", result: { problems: 2, k: 1 } });
+    }
+
     const rollout = { n: 4, max_turns: 3, max_turn_tokens: 24, max_response_tokens: 64 };
     const started = await postJson(`${first.base}/v1/train`, { preset: "grpo", steps: 1000, seed: 3, eval_every: 0, checkpoint_every: 1000, config: { tao: { batch_prompts: 2, oversample: 1 }, rollout, optim: { mini_batch_prompts: 2 } } });
     expect(started.status).toBe(202);
@@ -89,7 +104,7 @@ describe("taorl serve --model --jobs", () => {
 
     const second = await serve();
     const list = (await (await fetch(`${second.base}/v1/jobs`)).json()).jobs;
-    expect(list.map((j: { id: string }) => j.id)).toEqual([job.id]);
+    expect(list.map((j: { id: string }) => j.id)).toEqual([...evalIds, job.id]);
     const events = await readUntil(await fetch(`${second.base}/v1/jobs/${job.id}/events`), (event, data) => event === "metrics" && (data.step as number) > step);
     expect(events.some((e) => e.event === "restart")).toBe(true);
     const cancel = await fetch(`${second.base}/v1/jobs/${job.id}/cancel`, { method: "POST" });
