@@ -242,6 +242,9 @@ describe("generation and evaluation on the edge: the embedded default policy on 
     const big = await post("/v1/evaluate", { problems: 64, k: 4 });
     expect(big.status).toBe(400);
     expect((await big.json()).errors[0].message).toMatch(/at most 128/);
+    const bench = await post("/v1/evaluate", { benchmark: "gsm8k_test", problems: 1, k: 1 });
+    expect(bench.status).toBe(501);
+    expect((await bench.json()).detail).toMatch(/benchmark files are not bundled with the edge worker/);
   });
 
   it("answers training with 501 and the reason, and says what runs where in /v1/info", async () => {
