@@ -116,6 +116,13 @@ export const rolloutSchema = z
   })
   .strict();
 
+/**
+ * The learning rate on-device training uses when none is given (taorl train, start, ablation, /v1/train):
+ * the paper's 1e-6 is for a 7B model; for the embedded 0.5M-parameter policy 2e-4 was chosen on the
+ * training split (1e-3 collapsed GRPO's training reward; docs/RESULTS.md).
+ */
+export const ON_DEVICE_LR = 2e-4;
+
 /** Optimizer options (TAO-RL.md §5), snake_case, with their defaults (the paper's 7B values). */
 export const optimSchema = z
   .object({

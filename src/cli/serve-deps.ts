@@ -8,7 +8,7 @@ import { appendFileSync, closeSync, rmSync, createReadStream, existsSync, fstatS
 import { Readable } from "node:stream";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { PRESETS, resolveOptim, resolveRollout, resolveTaoRl } from "../config.js";
+import { PRESETS, ON_DEVICE_LR, resolveOptim, resolveRollout, resolveTaoRl } from "../config.js";
 import type { RolloutProblem } from "../agent/rollout.js";
 import { LevelSampler } from "../agent/tasks.js";
 import { OrtWebEngine } from "../engine/ort-web.js";
@@ -22,6 +22,7 @@ import {
 } from "../server/policy-api.js";
 import { evaluate } from "../trainer/evaluate.js";
 import { BenchmarksMissingError, evaluationProblems } from "./eval-problems.js";
+import { BENCHMARK_NAMES, type BenchmarkName } from "../agent/benchmark-records.js";
 import { taskFamily, type TaskSource, type TrainSettings } from "../trainer/loop.js";
 import { CHECKPOINT_DIR, STATE_FILE, runTraining } from "../trainer/run.js";
 import { EngineGenerator, positionsOf, promptTokens, type LoadedPolicy, type RunTool } from "./generator.js";
@@ -352,8 +353,12 @@ export class JobQueue implements JobRunner {
   /** An evaluation job's problems: the task family's split (evalTasks stands in for its test split), or a benchmark. */
   private problemsFor(spec: EvaluateRequest): RolloutProblem[] {
     if (!spec.benchmark && (spec.split ?? "test") === "test") return this.evalProblems(spec.seed, spec.problems, spec.level);
+    const benchmark = spec.benchmark as BenchmarkName | undefined;
+    if (benchmark !== undefined && !BENCHMARK_NAMES.includes(benchmark)) {
+      throw new HttpProblem(400, "unknown benchmark", [{ path: "benchmark", message: `${JSON.stringify(benchmark)} is not one of ${BENCHMARK_NAMES.join(", ")}` }]);
+    }
     try {
-      return evaluationProblems(spec);
+      return evaluationProblems({ ...spec, benchmark });
     } catch (e) {
       if (e instanceof BenchmarksMissingError) throw new HttpProblem(501, `this server has no benchmark files: ${e.message}`);
       throw e;
@@ -399,7 +404,7 @@ export class JobQueue implements JobRunner {
       tasks: this.o.trainTasks,
       tao: resolveTaoRl({ ...PRESETS[spec.preset], ...cfg.tao }),
       rollout: resolveRollout(cfg.rollout ?? {}),
-      optim: resolveOptim({ lr: 1e-3, ...cfg.optim }),
+      optim: resolveOptim({ lr: ON_DEVICE_LR, ...cfg.optim }),
       microBatch: 8,
     };
     const dir = join(this.jobDir(e.info.id), "run");

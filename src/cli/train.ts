@@ -2,7 +2,7 @@
 // bar, JSONL metrics, periodic evaluation, checkpoints, exact resume, and Ctrl-C = checkpoint and exit.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PRESETS, resolveOptim, resolveRollout, resolveTaoRl } from "../config.js";
+import { PRESETS, ON_DEVICE_LR, resolveOptim, resolveRollout, resolveTaoRl } from "../config.js";
 import { generateTasks, taskProblem } from "../agent/tasks.js";
 import { SandboxPool } from "../sandbox/node.js";
 import { runTraining } from "../trainer/run.js";
@@ -52,7 +52,7 @@ export async function runTrain(argv: readonly string[], io: { stdout: (s: string
       runSeed: seed,
       tao: resolveTaoRl({ ...PRESETS[preset], ...(cfg.tao as object) }),
       rollout: resolveRollout(cfg.rollout ?? {}),
-      optim: resolveOptim({ lr: 2e-4, ...(cfg.optim as object) }),
+      optim: resolveOptim({ lr: ON_DEVICE_LR, ...(cfg.optim as object) }),
       microBatch: 8,
     };
   } catch (e) {

@@ -3,7 +3,6 @@
 // without them the routes answer 501.
 import { z } from "zod";
 import { PRESETS, optimSchema, rolloutSchema, taoRlSchema } from "../config.js";
-import { BENCHMARK_NAMES, type BenchmarkName } from "../agent/benchmark-records.js";
 
 
 const seedSchema = z.number().int().min(0).max(2 ** 31 - 1);
@@ -58,7 +57,7 @@ export interface Generator {
 const configSectionsSchema = z
   .object({ tao: taoRlSchema.optional(), rollout: rolloutSchema.optional(), optim: optimSchema.optional() })
   .strict()
-  .describe("TAO-RL.md option names, applied on top of the preset (optim.lr defaults to 1e-3 here, as in taorl train)");
+  .describe("TAO-RL.md option names, applied on top of the preset (optim.lr defaults to 2e-4 here, as in taorl train)");
 
 export const trainRequestSchema = z
   .object({
@@ -80,7 +79,8 @@ export const evaluateRequestSchema = z
     model: z.literal("default").optional().describe("only the server's policy (--model) for now"),
     problems: z.number().int().min(1).max(256).default(32).describe("how many problems: of the task family's split, or drawn (seeded) from the benchmark"),
     split: z.enum(["test", "ood"]).default("test").describe("the procedural task family's held-out split: test, or ood (held-out templates)"),
-    benchmark: z.enum(BENCHMARK_NAMES as [BenchmarkName, ...BenchmarkName[]]).optional().describe("a benchmark file of the server's benchmark folder instead of the task family"),
+    benchmark: z.string().regex(/^[a-z0-9_]{1,64}$/).optional()
+      .describe("a benchmark of the server's benchmark folder instead of the task family: gsm8k_test, gsm8k_train, math500, aime24, aime25, amc23, olympiadbench, minerva, svamp, gsm_hard"),
     level: z.number().int().min(1).max(8).optional().describe("task level 1-8 (default: cycling through the levels); task family only"),
     k: z.number().int().min(1).max(16).default(4).describe("samples per problem (avg@k, pass@k)"),
     seed: seedSchema.default(0),
