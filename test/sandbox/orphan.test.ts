@@ -1,14 +1,13 @@
 // A Python host busy in a runaway program has its event loop blocked, so it cannot notice that its parent
 // died. When the parent is SIGKILLed (no cleanup runs), the kernel must kill the host (setpriv --pdeathsig
 // on Linux), or it spins on as an orphan for as long as the program runs.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { spawnServe } from "../server/spawn-serve.js";
 
-const cli = fileURLToPath(new URL("../../dist/node/cli.mjs", import.meta.url));
 const root = mkdtempSync(join(tmpdir(), "taorl-orphan-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -31,17 +30,8 @@ const linuxWithSetpriv = process.platform === "linux" && ["/usr/bin/setpriv", "/
 
 describe.runIf(linuxWithSetpriv)("a Python sandbox host whose server was SIGKILLed", () => {
   it("dies with it instead of spinning on", async () => {
-    const server = spawn(process.execPath, [cli, "serve", "--port", "0", "--model", join(root, "none"), "--jobs", join(root, "jobs")], { stdio: ["ignore", "pipe", "pipe"] });
+    const { proc: server, base } = await spawnServe(["--model", join(root, "none"), "--jobs", join(root, "jobs")]);
     try {
-      const base = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        server.stdout!.on("data", (d) => {
-          out += d;
-          const m = /serving on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1]);
-        });
-        server.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
-      });
       // the Python hosts are up once a first call has its answer
       const warm = await fetch(`${base}/v1/sandbox/run`, {
         method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ language: "python", code: "print(1)" }),

@@ -4,10 +4,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI as cli, spawnServe } from "./spawn-serve.js";
 
-const cli = fileURLToPath(new URL("../../dist/node/cli.mjs", import.meta.url));
 let proc: ChildProcess;
 let base = "";
 
@@ -15,16 +14,7 @@ const jobsDir = mkdtempSync(join(tmpdir(), "taorl-node-jobs-"));
 
 beforeAll(async () => {
   // settings from the environment: token, jobs folder (its own, so a running `npm start` does not hold it), workers
-  proc = spawn(process.execPath, [cli, "serve", "--port", "0"], { env: { ...process.env, TAORL_API_TOKEN: "t0k", TAORL_JOBS: jobsDir, TAORL_WORKERS: "3" } });
-  base = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    proc.stdout!.on("data", (d) => {
-      out += d;
-      const m = /serving on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    proc.on("exit", (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  ({ proc, base } = await spawnServe([], { TAORL_API_TOKEN: "t0k", TAORL_JOBS: jobsDir, TAORL_WORKERS: "3" }));
 });
 afterAll(async () => {
   proc.kill("SIGTERM");

@@ -1,16 +1,15 @@
 // `taorl serve --model --jobs` over a real socket (the bundled CLI): generation, a training job that
 // SIGTERM checkpoints and a restarted server resumes, job events as server-sent events.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { benchmarksAvailable } from "../../src/agent/benchmarks.js";
 import { loadModelFolder } from "../../src/model/checkpoint.js";
 import { makeToolPolicy, question } from "../trainer/tiny-policy.js";
+import { spawnServe, type Served } from "./spawn-serve.js";
 
-const cli = fileURLToPath(new URL("../../dist/node/cli.mjs", import.meta.url));
 const root = mkdtempSync(join(tmpdir(), "taorl-serve-jobs-"));
 const jobsDir = join(root, "jobs");
 let model = "";
@@ -23,20 +22,10 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-async function serve(): Promise<{ proc: ChildProcess; base: string; exited: Promise<number | null> }> {
-  const proc = spawn(process.execPath, [cli, "serve", "--port", "0", "--model", model, "--jobs", jobsDir], { env: { ...process.env, TAORL_API_TOKEN: "" } });
-  procs.push(proc);
-  const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    proc.stdout!.on("data", (d) => {
-      out += d;
-      const m = /serving on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    void exited.then((code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return { proc, base, exited };
+async function serve(): Promise<Served> {
+  const served = await spawnServe(["--model", model, "--jobs", jobsDir], { TAORL_API_TOKEN: "" });
+  procs.push(served.proc);
+  return served;
 }
 
 const postJson = (url: string, body: unknown) => fetch(url, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
