@@ -6,6 +6,7 @@
 import { resolveRollout, type RolloutOptions } from "../config.js";
 import { buildPrompt } from "../agent/prompt.js";
 import { rollout, type RolloutProblem } from "../agent/rollout.js";
+import { generateTasks, taskProblem } from "../agent/tasks.js";
 import type { Engine } from "../engine/engine.js";
 import type { TextTokenizer } from "../model/tokenizer.js";
 import type { ToolCall } from "../sandbox/tir.js";
@@ -77,10 +78,13 @@ export class EngineGenerator implements Generator {
       throw new HttpProblem(429, `${this.admitted - 1} generation requests already wait for the engine (limit ${this.maxWaiting}); retry later`);
     }
     this.admitted++;
+    const problems: RolloutProblem[] = req.tasks
+      ? generateTasks(req.tasks.seed, req.tasks.split, req.tasks.count, req.tasks.level).map(taskProblem)
+      : (req.prompts ?? []).map((q, i) => ({ id: `prompt-${i}`, question: q, answer: req.answers?.[i] ?? "" }));
     let opts: RolloutOptions;
     try {
       const { tokenizer, maxPositions } = await this.load();
-      opts = rolloutOptionsFor(req, promptTokens(tokenizer, req.prompts), maxPositions);
+      opts = rolloutOptionsFor(req, promptTokens(tokenizer, problems.map((p) => p.question)), maxPositions, req.tasks ? "tasks" : "prompts");
     } catch (e) {
       this.admitted--;
       this.gate?.leave();
@@ -90,9 +94,8 @@ export class EngineGenerator implements Generator {
     const previous = this.chain;
     this.chain = new Promise<void>((r) => (release = r));
     const seed = req.seed ?? Math.floor(Math.random() * 2 ** 31);
-    const problems: RolloutProblem[] = req.prompts.map((q, i) => ({ id: `prompt-${i}`, question: q, answer: req.answers?.[i] ?? "" }));
     const perBatch = Math.max(1, Math.floor(ROWS_PER_BATCH / req.n));
-    const withReward = req.answers !== undefined;
+    const withReward = req.answers !== undefined || req.tasks !== undefined;
     const self = this;
     async function* batches(): AsyncGenerator<GeneratedTrajectory[]> {
       try {
@@ -125,13 +128,13 @@ export class EngineGenerator implements Generator {
 }
 
 /** Rollout options of a request, with its response budget checked against (or fitted to) the model's positions. */
-function rolloutOptionsFor(req: GenerateRequest, promptLengths: number[], maxPositions: number): RolloutOptions {
+function rolloutOptionsFor(req: GenerateRequest, promptLengths: number[], maxPositions: number, field: "prompts" | "tasks"): RolloutOptions {
   const longest = Math.max(...promptLengths);
   const budget = req.max_response_tokens ?? Math.min(1024, maxPositions - longest);
   const errors: FieldError[] = [];
   promptLengths.forEach((len, i) => {
     if (len + Math.max(1, budget) > maxPositions) {
-      errors.push({ path: `prompts.${i}`, message: `${len} prompt tokens + ${Math.max(1, budget)} response tokens exceed the model's ${maxPositions} positions` });
+      errors.push({ path: field === "prompts" ? `prompts.${i}` : "tasks", message: `${len} prompt tokens${field === "tasks" ? ` (task ${i})` : ""} + ${Math.max(1, budget)} response tokens exceed the model's ${maxPositions} positions` });
     }
   });
   if (errors.length) throw new HttpProblem(400, "a prompt does not fit the model", errors);

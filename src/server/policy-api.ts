@@ -9,7 +9,17 @@ const seedSchema = z.number().int().min(0).max(2 ** 31 - 1);
 
 export const generateRequestSchema = z
   .object({
-    prompts: z.array(z.string().min(1).max(8000)).min(1).max(64).describe("user turns; each is wrapped in the tool-use chat prompt"),
+    prompts: z.array(z.string().min(1).max(8000)).min(1).max(64).optional().describe("user turns; each is wrapped in the tool-use chat prompt"),
+    tasks: z
+      .object({
+        count: z.number().int().min(1).max(64).describe("problems"),
+        seed: seedSchema.default(0).describe("which problems (the family is generated from it)"),
+        split: z.enum(["train", "test", "ood"]).default("test"),
+        level: z.number().int().min(1).max(8).optional().describe("task level 1-8 (default: cycling through the levels)"),
+      })
+      .strict()
+      .optional()
+      .describe("instead of prompts: problems of the procedural task family, as the embedded policy was trained on them (the question's numbers as q in the sandbox; rewards against their answers)"),
     n: z.number().int().min(1).max(16).default(1).describe("samples per prompt"),
     max_turns: z.number().int().min(1).max(10).optional().describe("tool turns per trajectory (default 5)"),
     max_response_tokens: z.number().int().min(1).max(4096).optional().describe("response budget per trajectory (default: 1024, or what the model's positions leave)"),
@@ -21,7 +31,11 @@ export const generateRequestSchema = z
   })
   .strict()
   .superRefine((b, ctx) => {
-    if (b.answers && b.answers.length !== b.prompts.length) {
+    if ((b.prompts === undefined) === (b.tasks === undefined)) {
+      ctx.addIssue({ code: "custom", path: b.prompts ? ["tasks"] : ["prompts"], message: "give either prompts or tasks" });
+    }
+    if (b.answers && !b.prompts) ctx.addIssue({ code: "custom", path: ["answers"], message: "answers go with prompts (tasks carry their own)" });
+    if (b.answers && b.prompts && b.answers.length !== b.prompts.length) {
       ctx.addIssue({ code: "custom", path: ["answers"], message: `expected ${b.prompts.length} answers (one per prompt), got ${b.answers.length}` });
     }
   });
@@ -37,7 +51,7 @@ export interface GeneratedTrajectory {
   turns: Array<{ kind: "code" | "answer" | "void"; outcome?: string; policy_tokens: number; observation_tokens: number }>;
   tool_calls: number;
   valid_tool_calls: number;
-  /** 0/1 against `answers[prompt_index]`; only when answers were given. */
+  /** 0/1 against `answers[prompt_index]` (or the task's answer); only when answers were given or tasks asked for. */
   reward?: number;
   truncated: boolean;
   void: boolean;

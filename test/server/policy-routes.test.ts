@@ -119,6 +119,12 @@ describe("POST /v1/generate", () => {
       [{ prompts: ["x"], top_p: 0 }, "top_p"],
       [{ prompts: ["ok", "x".repeat(300)] }, "prompts.1"], // longer than the tiny model's 256 positions
       [{ prompts: ["x"], max_response_tokens: 4000 }, "prompts.0"],
+      [{}, "prompts"],
+      [{ prompts: ["x"], tasks: { count: 1 } }, "tasks"],
+      [{ tasks: { count: 1 }, answers: ["1"] }, "answers"],
+      [{ tasks: { count: 0 } }, "tasks.count"],
+      [{ tasks: { count: 1, split: "dev" } }, "tasks.split"],
+      [{ tasks: { count: 1 } }, "tasks"], // the task family's prompts are longer than the tiny model's 256 positions
     ];
     for (const [body, path] of cases) {
       const res = await post("/v1/generate", body);

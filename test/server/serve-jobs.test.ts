@@ -58,6 +58,12 @@ describe("taorl serve --model --jobs", () => {
     const gen = await postJson(`${first.base}/v1/generate`, { prompts: [question(1)], n: 2, seed: 1, max_turns: 3, max_response_tokens: 64, answers: ["2"] });
     expect(gen.status).toBe(200);
     expect((await gen.json()).trajectories).toHaveLength(2);
+    // problems of the task family instead of prompts: each trajectory gets a reward against the task's answer
+    const fromTasks = await postJson(`${first.base}/v1/generate`, { tasks: { count: 2, seed: 5, split: "ood" }, n: 2, seed: 1, max_turns: 2, max_response_tokens: 48 });
+    expect(fromTasks.status).toBe(200);
+    const taskTrajs = (await fromTasks.json()).trajectories as Array<{ prompt_index: number; reward?: number }>;
+    expect(taskTrajs.map((t) => t.prompt_index)).toEqual([0, 0, 1, 1]);
+    for (const t of taskTrajs) expect([0, 1]).toContain(t.reward);
     // streamed over the socket: 9 prompts × 2 decode in two batches, all arrive before done
     const streamed = await postJson(`${first.base}/v1/generate`, { prompts: Array.from({ length: 9 }, (_, i) => question(i)), n: 2, seed: 2, max_turns: 3, max_response_tokens: 64, stream: true });
     const sse = await readUntil(streamed, () => false);
