@@ -38,6 +38,17 @@ export function findBenchmarksDir(env: Record<string, string | undefined> = proc
 }
 
 /** Whether the benchmark folder is present (for callers that skip real-data evaluation with a notice). */
+/** The benchmarks whose files are present (none when the folder is absent). */
+export function availableBenchmarks(env: Record<string, string | undefined> = process.env): BenchmarkName[] {
+  let dir: string;
+  try {
+    dir = findBenchmarksDir(env);
+  } catch {
+    return [];
+  }
+  return BENCHMARK_NAMES.filter((n) => existsSync(join(dir, BENCHMARKS[n].file)));
+}
+
 export function benchmarksAvailable(env: Record<string, string | undefined> = process.env): boolean {
   try {
     findBenchmarksDir(env);

@@ -1,6 +1,7 @@
 // `taorl serve`: the HTTP API on Node. Flags win over environment variables.
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
+import { availableBenchmarks } from "../agent/benchmarks.js";
 import { SandboxPool } from "../sandbox/node.js";
 import { startNodeServer } from "../server/node.js";
 import { UsageError, parseArgs } from "./args.js";
@@ -42,6 +43,7 @@ export async function runServe(argv: readonly string[], version: string, io: { s
   };
   const workers = { javascript: count("workers", "TAORL_WORKERS", Math.min(2, availableParallelism()), 64), python: count("python-workers", "TAORL_PYTHON_WORKERS", 1, 16) };
 
+  const benchmarks = availableBenchmarks(); // what /v1/evaluate can draw from (listed in /v1/info)
   const pool = new SandboxPool({ javascriptWorkers: workers.javascript, pythonWorkers: workers.python });
   const runTool = pool.run.bind(pool);
   const unavailable = policyUnavailable(model);
@@ -57,7 +59,7 @@ export async function runServe(argv: readonly string[], version: string, io: { s
   let server: Awaited<ReturnType<typeof startNodeServer>>;
   try {
     server = await startNodeServer(
-      { version, token, maxBodyBytes: maxBody, tools: pool, generator, jobs, policyUnavailable: unavailable, info: () => ({ model, jobs: jobsDir, sandbox_workers: workers }) },
+      { version, token, maxBodyBytes: maxBody, tools: pool, generator, jobs, policyUnavailable: unavailable, info: () => ({ model, jobs: jobsDir, sandbox_workers: workers, benchmarks }) },
       port, host,
     );
   } catch (e) {

@@ -117,6 +117,7 @@ async function loadInfo() {
     $("facts").textContent = facts.join(" · ");
     const presets = Array.isArray(info.presets) && info.presets.length ? info.presets : PRESETS;
     fillPresets(presets);
+    fillProblemSets(Array.isArray(info.benchmarks) ? info.benchmarks : []);
     return true;
   } catch (e) {
     $("facts").textContent = "info: " + e.message;
@@ -130,6 +131,20 @@ function fillPresets(names) {
   for (const n of names) sel.append(new Option(n, n));
   if (names.includes(keep)) sel.value = keep;
 }
+/** Evaluation problem sets: the task family's splits, then the benchmarks the server has files for. */
+function fillProblemSets(benchmarks) {
+  const sel = $("problem-set");
+  const keep = sel.value;
+  sel.replaceChildren(new Option("task family: test split", "test"), new Option("task family: ood split (held-out templates)", "ood"));
+  for (const n of benchmarks) sel.append(new Option("benchmark: " + n, n));
+  if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
+  showProblemSet();
+}
+function showProblemSet() {
+  const family = ["test", "ood"].includes($("problem-set").value);
+  $("level").disabled = !family;
+}
+$("problem-set").addEventListener("change", showProblemSet);
 $("token-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   token = $("token").value.trim();
@@ -154,7 +169,13 @@ $("job-form").addEventListener("submit", async (ev) => {
     body = { preset: $("preset").value, steps: num("steps"), seed: num("seed"), eval_every: num("eval-every"), eval_problems: num("eval-problems"), eval_k: num("eval-k") };
   } else {
     body = { problems: num("problems"), k: num("k"), seed: num("seed") };
-    if ($("level").value !== "") body.level = Number($("level").value);
+    const set = $("problem-set").value;
+    if (set === "test" || set === "ood") {
+      body.split = set;
+      if ($("level").value !== "") body.level = Number($("level").value);
+    } else {
+      body.benchmark = set;
+    }
   }
   const extra = $("extra").value.trim();
   if (extra) {
@@ -488,6 +509,7 @@ const BODY = `
           </div>
         </div>
         <div id="eval-fields" class="hidden">
+          <label for="problem-set">problems from</label><select id="problem-set"><option value="test">task family: test split</option></select>
           <div class="grid2">
             ${numberField("problems", "problems", 32, 1, 256)}
             <div><label for="level">level</label><select id="level"><option value="">all (cycling)</option>${[1, 2, 3, 4, 5, 6, 7, 8].map((l) => `<option value="${l}">${l}</option>`).join("")}</select></div>

@@ -24,7 +24,7 @@ let browser: Browser | undefined;
 beforeAll(async () => {
   const model = await makeToolPolicy(root);
   jobs = new JobQueue({ dir: join(root, "jobs"), model, runTool: pool.run.bind(pool), trainTasks: tasks, evalTasks });
-  server = await startNodeServer({ version: "0.0.0-test", token: TOKEN, tools: pool, jobs, info: () => ({ model }) }, 0, "127.0.0.1");
+  server = await startNodeServer({ version: "0.0.0-test", token: TOKEN, tools: pool, jobs, info: () => ({ model, benchmarks: ["math500"] }) }, 0, "127.0.0.1");
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
@@ -152,6 +152,12 @@ describe("the dashboard in headless Chromium", () => {
   it("runs an evaluation job, and cancels a running training job", async () => {
     const { page, problems } = await openDashboard();
     await page.selectOption("#kind", "evaluate");
+    // problem sets: the task family's splits and the benchmarks /v1/info lists; levels only for the family
+    expect(await page.$$eval("#problem-set option", (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(["test", "ood", "math500"]);
+    await page.selectOption("#problem-set", "math500");
+    expect(await page.isDisabled("#level")).toBe(true);
+    await page.selectOption("#problem-set", "test");
+    expect(await page.isDisabled("#level")).toBe(false);
     await page.fill("#problems", "2");
     await page.fill("#k", "2");
     await page.selectOption("#level", "1");
@@ -161,6 +167,8 @@ describe("the dashboard in headless Chromium", () => {
     expect(await pointsOf(page, '#chart-eval polyline[data-series="avg_at_k"]')).toBe(1);
     expect(await pointsOf(page, '#chart-eval polyline[data-series="pass_at_k"]')).toBe(1);
     expect(await page.textContent("#job-detail")).toMatch(/avg@2 \d\.\d{3}, pass@2 \d\.\d{3}/);
+    const evalJob = jobs!.list().find((j) => j.kind === "evaluate")!;
+    expect(evalJob.request).toMatchObject({ kind: "evaluate", split: "test", level: 1, problems: 2, k: 2 });
 
     await page.selectOption("#kind", "train");
     await page.fill("#steps", "1000");

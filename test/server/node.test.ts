@@ -5,6 +5,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { availableBenchmarks } from "../../src/agent/benchmarks.js";
 import { CLI as cli, spawnServe } from "./spawn-serve.js";
 
 let proc: ChildProcess;
@@ -40,6 +41,7 @@ describe("taorl serve", () => {
     const info = await (await fetch(`${base}/v1/info`, { headers: { authorization: "Bearer t0k" } })).json();
     expect(info.jobs).toBe(jobsDir);
     expect(info.sandbox_workers).toEqual({ javascript: 3, python: 1 });
+    expect(info.benchmarks).toEqual(availableBenchmarks()); // what /v1/evaluate can draw from
     for (const [args, env, message] of [
       [["--workers", "0"], {}, /--workers \(TAORL_WORKERS\): expected an integer in 1-64, got "0"/],
       [[], { TAORL_PYTHON_WORKERS: "two" }, /--python-workers \(TAORL_PYTHON_WORKERS\): expected an integer in 1-16, got "two"/],
