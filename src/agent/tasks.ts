@@ -304,6 +304,11 @@ export function generateTasks(seed: number, split: TaskSplit, count: number, lev
     generateTask({ seed, split, index: start + k, level: level ?? 1 + ((start + k) % MAX_LEVEL) }));
 }
 
+/** `count` problems of one split as rollout problems (`taskProblem`); a level above MAX_LEVEL is clamped. */
+export function taskProblems(seed: number, split: TaskSplit, count: number, level?: number): Array<ReturnType<typeof taskProblem>> {
+  return generateTasks(seed, split, count, level === undefined ? undefined : Math.min(MAX_LEVEL, level)).map(taskProblem);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Adaptive level sampler
 

@@ -6,7 +6,7 @@
 // Training answers 501. Same request schema, job record and events as Node's JobQueue (serve-deps.ts).
 import { resolveRollout } from "../config.js";
 import type { RolloutProblem } from "../agent/rollout.js";
-import { generateTasks, MAX_LEVEL, taskProblem } from "../agent/tasks.js";
+import { taskProblems } from "../agent/tasks.js";
 import { HttpProblem } from "../server/problem.js";
 import type { CheckpointDownload, CheckpointInfo, EvaluateRequest, JobEvent, JobInfo, JobRunner, JobSpec, JobStatus } from "../server/policy-api.js";
 import { evaluate } from "../trainer/evaluate.js";
@@ -36,8 +36,6 @@ interface Entry {
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(["completed", "failed", "cancelled", "interrupted"]);
 
-const procedural = (seed: number, split: "test" | "ood", count: number, level?: number): RolloutProblem[] =>
-  generateTasks(seed, split, count, level === undefined ? undefined : Math.min(MAX_LEVEL, level)).map(taskProblem);
 
 function jobId(kind: string, now: Date): string {
   const r = crypto.getRandomValues(new Uint8Array(3));
@@ -61,7 +59,7 @@ export class InRequestJobs implements JobRunner {
     this.o.gate.enter("an evaluation");
     try {
       const split = spec.split ?? "test";
-      const problems = split === "test" && this.o.evalTasks ? this.o.evalTasks(spec.seed, spec.problems, spec.level) : procedural(spec.seed, split, spec.problems, spec.level);
+      const problems = split === "test" && this.o.evalTasks ? this.o.evalTasks(spec.seed, spec.problems, spec.level) : taskProblems(spec.seed, split, spec.problems, spec.level);
       const policy = await this.o.policy();
       checkFits(spec, problems, policy);
       const now = new Date();

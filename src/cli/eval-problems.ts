@@ -3,7 +3,7 @@
 import { BenchmarksMissingError, loadBenchmark } from "../agent/benchmarks.js";
 import type { BenchmarkName } from "../agent/benchmark-records.js";
 import type { RolloutProblem } from "../agent/rollout.js";
-import { generateTasks, MAX_LEVEL, taskProblem } from "../agent/tasks.js";
+import { taskProblems } from "../agent/tasks.js";
 import { permutation, seededRandom } from "../rl/index.js";
 
 export interface EvalProblemSpec {
@@ -26,6 +26,5 @@ export function evaluationProblems(spec: EvalProblemSpec): RolloutProblem[] {
       return { id: r.id, question: r.question, answer: r.answer, check: r.check };
     });
   }
-  const level = spec.level === undefined ? undefined : Math.min(MAX_LEVEL, spec.level);
-  return generateTasks(spec.seed, spec.split ?? "test", spec.problems, level).map(taskProblem);
+  return taskProblems(spec.seed, spec.split ?? "test", spec.problems, spec.level);
 }

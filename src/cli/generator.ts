@@ -6,7 +6,7 @@
 import { resolveRollout, type RolloutOptions } from "../config.js";
 import { buildPrompt } from "../agent/prompt.js";
 import { rollout, type RolloutProblem } from "../agent/rollout.js";
-import { generateTasks, taskProblem } from "../agent/tasks.js";
+import { taskProblems } from "../agent/tasks.js";
 import type { Engine } from "../engine/engine.js";
 import type { TextTokenizer } from "../model/tokenizer.js";
 import type { ToolCall } from "../sandbox/tir.js";
@@ -79,7 +79,7 @@ export class EngineGenerator implements Generator {
     }
     this.admitted++;
     const problems: RolloutProblem[] = req.tasks
-      ? generateTasks(req.tasks.seed, req.tasks.split, req.tasks.count, req.tasks.level).map(taskProblem)
+      ? taskProblems(req.tasks.seed, req.tasks.split, req.tasks.count, req.tasks.level)
       : (req.prompts ?? []).map((q, i) => ({ id: `prompt-${i}`, question: q, answer: req.answers?.[i] ?? "" }));
     let opts: RolloutOptions;
     try {

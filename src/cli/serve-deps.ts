@@ -77,9 +77,6 @@ const TERMINAL: ReadonlySet<JobStatus> = new Set(["completed", "failed", "cancel
 const JOB_FILE = "job.json";
 const EVENTS_FILE = "events.jsonl";
 
-/** The procedural family's test split, as taorl train evaluates it (question hint and the `q` tool prelude). */
-const proceduralTasks = (seed: number, count: number, level?: number): RolloutProblem[] => evaluationProblems({ seed, problems: count, level });
-
 const LOCK_FILE = ".lock";
 
 /**
@@ -347,7 +344,7 @@ export class JobQueue implements JobRunner {
   }
 
   private evalProblems(seed: number, count: number, level?: number): RolloutProblem[] {
-    return (this.o.evalTasks ?? proceduralTasks)(seed, count, level);
+    return this.o.evalTasks ? this.o.evalTasks(seed, count, level) : evaluationProblems({ seed, problems: count, level });
   }
 
   /** An evaluation job's problems: the task family's split (evalTasks stands in for its test split), or a benchmark. */

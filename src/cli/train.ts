@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PRESETS, ON_DEVICE_LR, resolveOptim, resolveRollout, resolveTaoRl } from "../config.js";
-import { generateTasks, taskProblem } from "../agent/tasks.js";
+import { taskProblems } from "../agent/tasks.js";
 import { SandboxPool } from "../sandbox/node.js";
 import { runTraining } from "../trainer/run.js";
 import { UsageError, parseArgs } from "./args.js";
@@ -59,7 +59,7 @@ export async function runTrain(argv: readonly string[], io: { stdout: (s: string
     throw new UsageError(`--config: ${(e as Error).message}`);
   }
   const dir = opts.out ?? join(root, "runs", `${preset}-s${seed}`);
-  const evalProblems = generateTasks(seed + 1000, "test", evalN).map(taskProblem);
+  const evalProblems = taskProblems(seed + 1000, "test", evalN);
   const pool = new SandboxPool({ javascriptWorkers: 1 });
   const abort = new AbortController();
   const onSigint = () => { io.stderr("\ninterrupt: checkpointing after this step...\n"); abort.abort(); };
